@@ -1,1 +1,3 @@
-export {};
+export type { BusOptions, ConsumeSpec, HandlerContext, RunningConsumer } from './bus.ts';
+export { Bus } from './bus.ts';
+export { PermanentError } from './errors.ts';

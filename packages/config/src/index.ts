@@ -1,1 +1,2 @@
-export {};
+export type { FerryConfig } from './config.ts';
+export { loadConfig } from './config.ts';

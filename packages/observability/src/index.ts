@@ -1,1 +1,14 @@
-export {};
+export type { Logger } from './logger.ts';
+export { createLogger } from './logger.ts';
+export type { HeaderCarrier, Telemetry, TelemetryOptions } from './telemetry.ts';
+export {
+  contextFromTraceparent,
+  currentTraceId,
+  extractTraceContext,
+  initTelemetry,
+  injectTraceContext,
+  Kinds,
+  traceparentOf,
+  tracer,
+  withSpan,
+} from './telemetry.ts';

@@ -1,0 +1,100 @@
+import { type Problem, ValidationError } from '@ferry/contracts';
+
+/** Every setting Ferry reads from the environment. One object, validated once, frozen. */
+export interface FerryConfig {
+  /** NATS server URL(s), comma separated (`FERRY_NATS_URL`, default `nats://127.0.0.1:4222`). */
+  natsUrl: string;
+  /** Redis URL (`FERRY_REDIS_URL`, default `redis://127.0.0.1:6379`). */
+  redisUrl: string;
+  /** Address the api listens on (`FERRY_API_HOST`, default `127.0.0.1`). */
+  apiHost: string;
+  /** Port the api listens on (`FERRY_API_PORT`, default 8080). */
+  apiPort: number;
+  /** pino level (`FERRY_LOG_LEVEL`, default `info`). */
+  logLevel: string;
+  /** OTLP/HTTP endpoint for traces (`OTEL_EXPORTER_OTLP_ENDPOINT`); empty = no export. */
+  otlpEndpoint: string | undefined;
+  /** Registries reached over plain HTTP besides loopback ones (`FERRY_INSECURE_REGISTRIES`, comma separated). */
+  insecureRegistries: readonly string[];
+  /** A Docker `config.json` with registry credentials (`FERRY_REGISTRY_AUTH_FILE`); empty = anonymous. */
+  registryAuthFile: string | undefined;
+  /** Where git-writer keeps its clone cache (`FERRY_GIT_CACHE_DIR`, default `.ferry/git-cache`). */
+  gitCacheDir: string;
+  /** Commit author (`FERRY_GIT_AUTHOR_NAME`, `FERRY_GIT_AUTHOR_EMAIL`). */
+  gitAuthorName: string;
+  gitAuthorEmail: string;
+  /** Kubeconfig for argocd-syncer (`KUBECONFIG`); empty = in-cluster or `~/.kube/config`. */
+  kubeconfig: string | undefined;
+  /** Slow reconcile timer in ms (`FERRY_RECONCILE_INTERVAL_MS`, default 30000). */
+  reconcileIntervalMs: number;
+  /** Deliveries before a failing message moves to the dead-letter stream (`FERRY_MAX_DELIVER`, default 5). */
+  maxDeliver: number;
+  /** Default for how long an argocd-update waits for Healthy (`FERRY_ARGOCD_TIMEOUT_SECONDS`, default 300). */
+  argocdTimeoutSeconds: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads and checks the configuration from the environment. Fails listing every bad setting,
+ * each named by its variable, so a start-up error can be fixed in one go.
+ */
+export function loadConfig(env: Env = process.env): Readonly<FerryConfig> {
+  const problems: Problem[] = [];
+  const str = (name: string, dflt: string): string => {
+    const v = env[name];
+    return v === undefined || v === '' ? dflt : v;
+  };
+  const opt = (name: string): string | undefined => (env[name] ? env[name] : undefined);
+  const int = (name: string, dflt: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return dflt;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push({ path: name, message: `must be an integer from ${min} to ${max}, got "${raw}"` });
+      return dflt;
+    }
+    return n;
+  };
+  const url = (name: string, dflt: string, schemes: string[]): string => {
+    const v = str(name, dflt);
+    for (const part of v.split(',')) {
+      try {
+        const u = new URL(part.trim());
+        if (!schemes.includes(u.protocol)) {
+          problems.push({ path: name, message: `must use ${schemes.join(' or ')}, got "${u.protocol}"` });
+        }
+      } catch {
+        problems.push({ path: name, message: `is not a URL: "${part}"` });
+      }
+    }
+    return v;
+  };
+  const level = str('FERRY_LOG_LEVEL', 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) {
+    problems.push({ path: 'FERRY_LOG_LEVEL', message: `must be one of fatal, error, warn, info, debug, trace, silent` });
+  }
+  const config: FerryConfig = {
+    natsUrl: url('FERRY_NATS_URL', 'nats://127.0.0.1:4222', ['nats:', 'tls:']),
+    redisUrl: url('FERRY_REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    apiHost: str('FERRY_API_HOST', '127.0.0.1'),
+    apiPort: int('FERRY_API_PORT', 8080, 0, 65535),
+    logLevel: level,
+    otlpEndpoint: opt('OTEL_EXPORTER_OTLP_ENDPOINT'),
+    insecureRegistries: str('FERRY_INSECURE_REGISTRIES', '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    registryAuthFile: opt('FERRY_REGISTRY_AUTH_FILE'),
+    gitCacheDir: str('FERRY_GIT_CACHE_DIR', '.ferry/git-cache'),
+    gitAuthorName: str('FERRY_GIT_AUTHOR_NAME', 'Ferry'),
+    gitAuthorEmail: str('FERRY_GIT_AUTHOR_EMAIL', 'ferry@localhost'),
+    kubeconfig: opt('KUBECONFIG'),
+    reconcileIntervalMs: int('FERRY_RECONCILE_INTERVAL_MS', 30_000, 100, 86_400_000),
+    maxDeliver: int('FERRY_MAX_DELIVER', 5, 1, 1000),
+    argocdTimeoutSeconds: int('FERRY_ARGOCD_TIMEOUT_SECONDS', 300, 1, 86_400),
+  };
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT) url('OTEL_EXPORTER_OTLP_ENDPOINT', '', ['http:', 'https:']);
+  if (problems.length > 0) throw new ValidationError('bad configuration', problems);
+  return Object.freeze(config);
+}

@@ -1,0 +1,323 @@
+/**
+ * Ferry's resources, shaped as Kargo's `kargo.akuity.io/v1alpha1` objects so that `-o yaml`
+ * prints what a Kargo user expects. These are the normalised forms stored in Redis; the
+ * manifest parser (`@ferry/kargo`) turns user YAML, including Kargo v0.3's
+ * `promotionMechanisms`, into them.
+ */
+
+/** The API group and version of every Kargo resource. */
+export const KARGO_API_VERSION = 'kargo.akuity.io/v1alpha1';
+
+/** Object metadata, as Kubernetes defines it (the subset Ferry keeps). */
+export interface ObjectMeta {
+  /** The resource's name, unique per kind within its Project. */
+  name: string;
+  /** The Project (namespace) the resource belongs to; empty for Projects themselves. */
+  namespace?: string;
+  /** Labels, used by selectors (promotion policies, alias lookup). */
+  labels?: Record<string, string>;
+  /** Annotations, kept verbatim. */
+  annotations?: Record<string, string>;
+  /** Bumped each time `spec` changes on apply; 1 on creation. */
+  generation?: number;
+  /** RFC 3339 time of creation; set by Ferry. */
+  creationTimestamp?: string;
+}
+
+/** A Kargo Project: a namespace of Warehouses, Stages, Freight and Promotions. */
+export interface Project {
+  apiVersion: typeof KARGO_API_VERSION;
+  kind: 'Project';
+  metadata: ObjectMeta;
+  /** Empty in current Kargo (settings moved to ProjectConfig); kept for older manifests. */
+  spec?: Record<string, unknown>;
+  status?: { phase?: string };
+}
+
+/** How a Stage is chosen by a promotion policy: by name (exact, `glob:`, `regex:`) or labels. */
+export interface StageSelector {
+  /** Exact name, or `glob:<pattern>`, or `regex:<pattern>`; empty when labels select. */
+  name?: string;
+  /** Label equality requirements; empty when the name selects. */
+  matchLabels?: Record<string, string>;
+}
+
+/** One auto-promotion rule of a ProjectConfig. */
+export interface PromotionPolicy {
+  /** Which Stages the rule covers. Older manifests name one Stage in `stage`; parsing maps it here. */
+  stageSelector: StageSelector;
+  /** Whether new Freight available to the Stage is promoted without a person asking. */
+  autoPromotionEnabled: boolean;
+}
+
+/** Per-Project settings (Kargo's ProjectConfig, or the older `Project.spec.promotionPolicies`). */
+export interface ProjectConfig {
+  apiVersion: typeof KARGO_API_VERSION;
+  kind: 'ProjectConfig';
+  metadata: ObjectMeta;
+  spec: {
+    /** Auto-promotion rules; empty means every Promotion is asked for by a person. */
+    promotionPolicies: PromotionPolicy[];
+  };
+}
+
+/** The ways Kargo picks an image among a repository's tags. */
+export const ImageSelectionStrategy = {
+  SemVer: 'SemVer',
+  Lexical: 'Lexical',
+  Digest: 'Digest',
+  NewestBuild: 'NewestBuild',
+} as const;
+/** One of the image selection strategies. */
+export type ImageSelectionStrategy = (typeof ImageSelectionStrategy)[keyof typeof ImageSelectionStrategy];
+
+/** An image subscription of a Warehouse. */
+export interface ImageSubscription {
+  /** The image repository, e.g. `ghcr.io/acme/app` or a Docker Hub short name (`nginx`). */
+  repoURL: string;
+  /** How the best tag is picked; default SemVer. */
+  imageSelectionStrategy: ImageSelectionStrategy;
+  /** SemVer range the tag must satisfy (SemVer); or the mutable tag to follow (Digest). Empty = any. */
+  constraint?: string;
+  /** When true (default) only tags that are strict SemVer count under SemVer selection. */
+  strictSemvers: boolean;
+  /** Tags must match one of these regular expressions when any are given. */
+  allowTagsRegexes: string[];
+  /** Tags matching any of these regular expressions are skipped. */
+  ignoreTagsRegexes: string[];
+  /** Platform to pick from an image index (`linux/amd64`); empty = the index's digest itself. */
+  platform?: string;
+  /** How many candidates discovery keeps, best first (default 20, max 100). */
+  discoveryLimit: number;
+}
+
+/** Which Freight creation policy a Warehouse follows. */
+export const FreightCreationPolicy = { Automatic: 'Automatic', Manual: 'Manual' } as const;
+/** One of the Freight creation policies. */
+export type FreightCreationPolicy = (typeof FreightCreationPolicy)[keyof typeof FreightCreationPolicy];
+
+/** A Warehouse: a set of subscriptions whose newest artifacts become Freight. */
+export interface Warehouse {
+  apiVersion: typeof KARGO_API_VERSION;
+  kind: 'Warehouse';
+  metadata: ObjectMeta;
+  spec: {
+    /** Discovery interval (Go duration, e.g. `5m0s`); default 5m. */
+    interval: string;
+    /** Whether Freight is made without a person asking; default Automatic. */
+    freightCreationPolicy: FreightCreationPolicy;
+    /** The subscriptions; this release discovers `image` subscriptions. */
+    subscriptions: Array<{ image: ImageSubscription }>;
+  };
+  status?: WarehouseStatus;
+}
+
+/** What the last discovery of a Warehouse found. */
+export interface WarehouseStatus {
+  /** RFC 3339 time the last discovery finished. */
+  lastHandledRefresh?: string;
+  /** The candidates per subscription, best first; empty until the first discovery. */
+  discoveredArtifacts?: { discoveredAt: string; images: DiscoveredImages[] };
+  /** Why the last discovery failed; empty when it succeeded. */
+  message?: string;
+  /** Id of the Freight the last discovery produced (or found already made); empty if none. */
+  lastFreightID?: string;
+}
+
+/** Candidates discovered for one image subscription. */
+export interface DiscoveredImages {
+  /** The subscription's repository. */
+  repoURL: string;
+  /** Candidates, best first, at most `discoveryLimit`. */
+  references: Array<{ tag: string; digest: string; createdAt?: string }>;
+}
+
+/** Where a Stage's Freight comes from (`requestedFreight[]`). */
+export interface FreightRequest {
+  /** The Freight's origin: the Warehouse that makes it. */
+  origin: FreightOrigin;
+  sources: {
+    /** True when the Stage may take Freight straight from the Warehouse. */
+    direct: boolean;
+    /** Upstream Stages; Freight must be verified in one of them (or approved for this Stage). */
+    stages: string[];
+  };
+}
+
+/** The origin of a piece of Freight. */
+export interface FreightOrigin {
+  /** Always `Warehouse` today. */
+  kind: 'Warehouse';
+  /** The Warehouse's name. */
+  name: string;
+}
+
+/** One step of a promotion template. */
+export interface PromotionStep {
+  /** The step's kind, e.g. `git-clone`, `kustomize-set-image`, `argocd-update`. */
+  uses: string;
+  /** Alias under which the step's outputs are kept (`outputs.<as>`); default `step-<index>`. */
+  as?: string;
+  /** The step's configuration, checked against the step's schema when it runs. */
+  config?: Record<string, unknown>;
+}
+
+/** A Stage: a place Freight is promoted to (an environment). */
+export interface Stage {
+  apiVersion: typeof KARGO_API_VERSION;
+  kind: 'Stage';
+  metadata: ObjectMeta;
+  spec: {
+    /** The Freight the Stage takes, per origin. */
+    requestedFreight: FreightRequest[];
+    /** The steps each Promotion to this Stage runs; empty for a control-flow Stage. */
+    promotionTemplate?: { spec: { steps: PromotionStep[] } };
+  };
+  status?: StageStatus;
+}
+
+/** A Stage's observed state, owned by the promoter. */
+export interface StageStatus {
+  /** The Freight the Stage runs now, one per origin; empty before its first Promotion. */
+  freightHistory?: Array<{ id: string; origin: FreightOrigin; promotedAt: string; promotion: string }>;
+  /** The last Promotion that finished, with its phase. */
+  lastPromotion?: { name: string; phase: PromotionPhase; freight: string; finishedAt?: string };
+  /** The Promotion running now; empty when idle. */
+  currentPromotion?: { name: string; freight: string };
+  /** The Freight verified most recently in this Stage. */
+  lastVerifiedFreight?: string;
+}
+
+/** An image in a piece of Freight. */
+export interface FreightImage {
+  /** The repository, exactly as the subscription names it. */
+  repoURL: string;
+  /** The tag discovered. */
+  tag: string;
+  /** The digest the tag pointed at when discovered (`sha256:...`). */
+  digest: string;
+}
+
+/** A git commit in a piece of Freight (discovered by git subscriptions, a later release). */
+export interface FreightCommit {
+  repoURL: string;
+  /** The commit sha. */
+  id: string;
+  /** The tag, when the commit was selected by tag; empty otherwise. */
+  tag?: string;
+  branch?: string;
+  message?: string;
+}
+
+/** A Helm chart version in a piece of Freight (a later release discovers them). */
+export interface FreightChart {
+  repoURL: string;
+  name: string;
+  version: string;
+}
+
+/** A piece of Freight: an immutable set of artifact versions from one Warehouse. */
+export interface Freight {
+  apiVersion: typeof KARGO_API_VERSION;
+  kind: 'Freight';
+  metadata: ObjectMeta;
+  /** A readable, unique-per-Project name (`wild-otter`), also the `kargo.akuity.io/alias` label. */
+  alias: string;
+  /** The Warehouse that made it. */
+  origin: FreightOrigin;
+  images: FreightImage[];
+  commits: FreightCommit[];
+  charts: FreightChart[];
+  status: FreightStatus;
+}
+
+/** Where a piece of Freight has been verified or approved; owned by freight-store. */
+export interface FreightStatus {
+  /** Stage name → when and by which Promotion it was verified there. */
+  verifiedIn: Record<string, { verifiedAt: string; promotion?: string }>;
+  /** Stage name → approval that lets the Stage take it without upstream verification. */
+  approvedFor: Record<string, { approvedAt: string; by?: string }>;
+  /** Stage name → since when the Freight has been running there. */
+  currentlyIn: Record<string, { since: string }>;
+}
+
+/** The phases of a Promotion. Terminal: Succeeded, Failed, Errored, Aborted. */
+export const PromotionPhase = {
+  Pending: 'Pending',
+  Running: 'Running',
+  Succeeded: 'Succeeded',
+  Failed: 'Failed',
+  Errored: 'Errored',
+  Aborted: 'Aborted',
+} as const;
+/** One of the Promotion phases. */
+export type PromotionPhase = (typeof PromotionPhase)[keyof typeof PromotionPhase];
+
+/** True for phases a Promotion never leaves. */
+export const isTerminalPhase = (p: PromotionPhase): boolean =>
+  p === 'Succeeded' || p === 'Failed' || p === 'Errored' || p === 'Aborted';
+
+/** The outcome of one step run. `Running` means: call again later. */
+export const StepStatus = {
+  Pending: 'Pending',
+  Running: 'Running',
+  Succeeded: 'Succeeded',
+  Failed: 'Failed',
+  Errored: 'Errored',
+  Skipped: 'Skipped',
+} as const;
+/** One of the step outcomes. */
+export type StepStatus = (typeof StepStatus)[keyof typeof StepStatus];
+
+/** Execution record of one step of a Promotion. */
+export interface StepExecution {
+  /** The step alias. */
+  alias: string;
+  /** The step kind (`uses`). */
+  uses: string;
+  status: StepStatus;
+  /** RFC 3339 times; empty until the step starts / ends. */
+  startedAt?: string;
+  finishedAt?: string;
+  /** What happened, in words; set on failure and on notable success. */
+  message?: string;
+}
+
+/** A Promotion: a request to move one piece of Freight into one Stage. */
+export interface Promotion {
+  apiVersion: typeof KARGO_API_VERSION;
+  kind: 'Promotion';
+  metadata: ObjectMeta;
+  spec: {
+    /** The target Stage. */
+    stage: string;
+    /** The Freight id to promote. */
+    freight: string;
+    /** The steps, copied from the Stage's template when the Promotion is created. */
+    steps: PromotionStep[];
+  };
+  status: PromotionStatus;
+}
+
+/** A Promotion's observed state, owned by the promoter. */
+export interface PromotionStatus {
+  phase: PromotionPhase;
+  /** Why it is in this phase: the reason it waits, what failed. */
+  message?: string;
+  /** Index of the step being run (or next to run). */
+  currentStep: number;
+  /** One record per step, in order. */
+  stepExecutionMetadata: StepExecution[];
+  /** Step alias → that step's outputs. */
+  state: Record<string, Record<string, unknown>>;
+  /** Who asked: a user name, or `ferry:auto-promotion`. */
+  requestedBy?: string;
+  /** RFC 3339 time the Promotion was created / finished. */
+  createdAt?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** The W3C traceparent of the trace the Promotion belongs to. */
+  traceparent?: string;
+  /** Compare-and-set counter; every status write bumps it. */
+  revision: number;
+}

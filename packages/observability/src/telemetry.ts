@@ -1,0 +1,139 @@
+import {
+  type Attributes,
+  type Context,
+  context,
+  propagation,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+
+/** Options for {@link initTelemetry}. */
+export interface TelemetryOptions {
+  /** `service.name` of every span. */
+  serviceName: string;
+  /** OTLP/HTTP endpoint base (`http://collector:4318`); spans are exported only when set. */
+  otlpEndpoint?: string | undefined;
+  /** Extra processors (tests use an in-memory exporter). */
+  processors?: SpanProcessor[];
+}
+
+/** What {@link initTelemetry} set up; call `shutdown()` on exit to flush spans. */
+export interface Telemetry {
+  shutdown(): Promise<void>;
+  forceFlush(): Promise<void>;
+}
+
+let installed: Telemetry | undefined;
+
+/**
+ * Installs the W3C trace-context propagator, an async-local context manager and a tracer
+ * provider. A provider is installed even without an exporter so every log line and message
+ * still carries a real trace id. Idempotent per process: the first call wins, because
+ * `pnpm start` runs every service in one process.
+ */
+export function initTelemetry(options: TelemetryOptions): Telemetry {
+  if (installed) return installed;
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  const spanProcessors: SpanProcessor[] = [...(options.processors ?? [])];
+  if (options.otlpEndpoint) {
+    const url = `${options.otlpEndpoint.replace(/\/+$/, '')}/v1/traces`;
+    spanProcessors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url }), scheduledDelayMillis: 500 }));
+  }
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ 'service.name': options.serviceName }),
+    spanProcessors,
+  });
+  trace.setGlobalTracerProvider(provider);
+  installed = {
+    shutdown: () => provider.shutdown(),
+    forceFlush: () => provider.forceFlush(),
+  };
+  return installed;
+}
+
+/** The tracer Ferry's code uses. */
+export const tracer = () => trace.getTracer('ferry');
+
+/** Header carrier as NATS and HTTP expose it. */
+export interface HeaderCarrier {
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
+}
+
+/** Writes the active (or given) context's `traceparent`/`tracestate` into a carrier. */
+export function injectTraceContext(carrier: HeaderCarrier, ctx: Context = context.active()): void {
+  propagation.inject(ctx, carrier, {
+    set: (c, k, v) => c.set(k, v),
+  });
+}
+
+/** Reads a context from a carrier's `traceparent`; the active context when none is present. */
+export function extractTraceContext(carrier: HeaderCarrier): Context {
+  return propagation.extract(context.active(), carrier, {
+    get: (c, k) => c.get(k),
+    keys: () => ['traceparent', 'tracestate'],
+  });
+}
+
+/** A context whose parent is the given W3C traceparent string (kept on a Promotion). */
+export function contextFromTraceparent(traceparent: string | undefined): Context {
+  if (!traceparent) return context.active();
+  return extractTraceContext({
+    get: (k) => (k === 'traceparent' ? traceparent : undefined),
+    set: () => {},
+  });
+}
+
+/** The W3C traceparent of a context, or undefined when it has no valid span. */
+export function traceparentOf(ctx: Context = context.active()): string | undefined {
+  let value: string | undefined;
+  injectTraceContext({ get: () => undefined, set: (k, v) => (k === 'traceparent' ? (value = v) : undefined) }, ctx);
+  return value;
+}
+
+/** The trace id of the active span, or undefined. */
+export function currentTraceId(): string | undefined {
+  const sc = trace.getActiveSpan()?.spanContext();
+  return sc && sc.traceId !== '00000000000000000000000000000000' ? sc.traceId : undefined;
+}
+
+/** Span kinds re-exported so callers need not import the API package. */
+export const Kinds = {
+  internal: SpanKind.INTERNAL,
+  producer: SpanKind.PRODUCER,
+  consumer: SpanKind.CONSUMER,
+  server: SpanKind.SERVER,
+  client: SpanKind.CLIENT,
+} as const;
+
+/**
+ * Runs `fn` inside a new span (child of `parent` or of the active context), ending it when
+ * `fn` settles and recording a thrown error on it.
+ */
+export async function withSpan<T>(
+  name: string,
+  options: { attributes?: Attributes; kind?: SpanKind; parent?: Context },
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
+  const parent = options.parent ?? context.active();
+  const span = tracer().startSpan(name, { attributes: options.attributes, kind: options.kind }, parent);
+  return context.with(trace.setSpan(parent, span), async () => {
+    try {
+      return await fn(span);
+    } catch (err) {
+      span.recordException(err as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}

@@ -1,0 +1,463 @@
+import type {
+  Freight,
+  Project,
+  ProjectConfig,
+  Promotion,
+  PromotionStatus,
+  Stage,
+  Warehouse,
+  WarehouseStatus,
+} from '@ferry/contracts';
+import { Redis } from 'ioredis';
+import { Keys } from './keys.ts';
+
+/** A resource to store on apply. */
+export interface ApplyItem {
+  project: string;
+  resource: Project | ProjectConfig | Warehouse | Stage;
+}
+
+/** What apply did to one resource, as `kubectl apply` reports it. */
+export interface ApplyOutcome {
+  kind: string;
+  project: string;
+  name: string;
+  action: 'created' | 'configured' | 'unchanged';
+  generation: number;
+}
+
+/** One entry of a Stage's Freight history (newest first). */
+export interface StageHistoryEntry {
+  freight: string;
+  promotion: string;
+  promotedAt: string;
+}
+
+/** Outcome of a git write, owned by git-writer. */
+export interface GitWriteRecord {
+  outcome: 'Committed' | 'NoChange' | 'Failed';
+  commit: string;
+  branch: string;
+  repoURL: string;
+  message?: string;
+  finishedAt: string;
+  attempts: number;
+}
+
+/** State of an Argo CD sync operation, owned by argocd-syncer. */
+export interface ArgoCDOpRecord {
+  opId: string;
+  project: string;
+  state: 'Running' | 'Healthy' | 'Failed' | 'Errored';
+  appName: string;
+  appNamespace: string;
+  revision?: string;
+  message?: string;
+  startedAt: string;
+  deadline: string;
+  finishedAt?: string;
+}
+
+const CREATE_FREIGHT = `
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+return 1`;
+
+const CREATE_PROMOTION = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local seq = redis.call('INCR', KEYS[4])
+redis.call('HSET', KEYS[1], 'spec', ARGV[1], 'status', ARGV[2], 'rev', ARGV[3], 'meta', ARGV[4], 'seq', seq)
+redis.call('ZADD', KEYS[2], seq, ARGV[5])
+redis.call('ZADD', KEYS[3], seq, ARGV[5])
+redis.call('SADD', KEYS[5], ARGV[6])
+return seq`;
+
+// Compare-and-set of a Promotion's status; optionally records the Stage history entry in the
+// same step so a Succeeded Promotion and its history never disagree.
+const CAS_PROMOTION = `
+local rev = redis.call('HGET', KEYS[1], 'rev')
+if rev ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'rev', ARGV[3])
+if ARGV[4] ~= '' then redis.call('LPUSH', KEYS[2], ARGV[4]) ; redis.call('LTRIM', KEYS[2], 0, 99) end
+return 1`;
+
+const ACQUIRE_LEASE = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return redis.call('INCR', KEYS[2])
+end
+return 0`;
+
+const RENEW_LEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+
+const RELEASE_LEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+const parse = <T>(s: string | null | undefined): T | undefined => (s ? (JSON.parse(s) as T) : undefined);
+
+/** A held lease; `fence` grows with every acquisition so stale holders can be told apart. */
+export interface Lease {
+  name: string;
+  token: string;
+  fence: number;
+}
+
+/**
+ * Ferry's Redis store. Every service reads through it; each key family has one writing
+ * service (see `keys.ts`), and the write methods are grouped by that owner.
+ */
+export class Store {
+  readonly redis: Redis;
+
+  constructor(redis: Redis) {
+    this.redis = redis;
+  }
+
+  /** Connects to Redis at `url`. */
+  static connect(url: string, name = 'ferry'): Store {
+    return new Store(new Redis(url, { connectionName: name, maxRetriesPerRequest: 20, enableAutoPipelining: true }));
+  }
+
+  /** Closes the connection. */
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  // ---------------------------------------------------------------- definitions (api)
+
+  /**
+   * Stores resources in one MULTI/EXEC, so a file is applied whole or not at all. A resource
+   * whose spec is unchanged keeps its generation and is reported `unchanged`.
+   */
+  async applyResources(items: readonly ApplyItem[], now: string): Promise<ApplyOutcome[]> {
+    const outcomes: ApplyOutcome[] = [];
+    const tx = this.redis.multi();
+    const current = await Promise.all(items.map((i) => this.getDefinition(i.project, i.resource.kind, i.resource.metadata.name)));
+    items.forEach((item, idx) => {
+      const r = item.resource;
+      const prev = current[idx] as typeof r | undefined;
+      const same =
+        prev !== undefined &&
+        JSON.stringify(prev.spec ?? null) === JSON.stringify(r.spec ?? null) &&
+        JSON.stringify(prev.metadata.labels ?? {}) === JSON.stringify(r.metadata.labels ?? {}) &&
+        JSON.stringify(prev.metadata.annotations ?? {}) === JSON.stringify(r.metadata.annotations ?? {});
+      const generation = prev ? (same ? (prev.metadata.generation ?? 1) : (prev.metadata.generation ?? 1) + 1) : 1;
+      const stored = {
+        ...r,
+        metadata: {
+          ...r.metadata,
+          generation,
+          creationTimestamp: prev?.metadata.creationTimestamp ?? now,
+        },
+      };
+      const json = JSON.stringify(stored);
+      switch (r.kind) {
+        case 'Project':
+          tx.hset(Keys.projects(), r.metadata.name, json);
+          break;
+        case 'ProjectConfig':
+          tx.set(Keys.projectConfig(item.project), json);
+          break;
+        case 'Warehouse':
+          tx.hset(Keys.warehouses(item.project), r.metadata.name, json);
+          break;
+        case 'Stage':
+          tx.hset(Keys.stages(item.project), r.metadata.name, json);
+          break;
+      }
+      outcomes.push({
+        kind: r.kind,
+        project: item.project,
+        name: r.metadata.name,
+        action: prev === undefined ? 'created' : same ? 'unchanged' : 'configured',
+        generation,
+      });
+    });
+    await tx.exec();
+    return outcomes;
+  }
+
+  private async getDefinition(project: string, kind: string, name: string): Promise<{ spec?: unknown; metadata: { generation?: number; creationTimestamp?: string; labels?: unknown; annotations?: unknown } } | undefined> {
+    switch (kind) {
+      case 'Project':
+        return this.getProject(name);
+      case 'ProjectConfig':
+        return this.getProjectConfig(project);
+      case 'Warehouse':
+        return this.getWarehouse(project, name);
+      case 'Stage':
+        return this.getStage(project, name);
+      default:
+        return undefined;
+    }
+  }
+
+  async getProject(name: string): Promise<Project | undefined> {
+    return parse<Project>(await this.redis.hget(Keys.projects(), name));
+  }
+
+  async listProjects(): Promise<Project[]> {
+    const all = await this.redis.hvals(Keys.projects());
+    return all.map((s) => JSON.parse(s) as Project).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  }
+
+  async getProjectConfig(project: string): Promise<ProjectConfig | undefined> {
+    return parse<ProjectConfig>(await this.redis.get(Keys.projectConfig(project)));
+  }
+
+  async getWarehouse(project: string, name: string): Promise<Warehouse | undefined> {
+    return parse<Warehouse>(await this.redis.hget(Keys.warehouses(project), name));
+  }
+
+  async listWarehouses(project: string): Promise<Warehouse[]> {
+    const all = await this.redis.hvals(Keys.warehouses(project));
+    return all.map((s) => JSON.parse(s) as Warehouse).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  }
+
+  async getStage(project: string, name: string): Promise<Stage | undefined> {
+    return parse<Stage>(await this.redis.hget(Keys.stages(project), name));
+  }
+
+  async listStages(project: string): Promise<Stage[]> {
+    const all = await this.redis.hvals(Keys.stages(project));
+    return all.map((s) => JSON.parse(s) as Stage).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  }
+
+  // ---------------------------------------------------------------- discovery (warehouse-poller)
+
+  async getWarehouseStatus(project: string, name: string): Promise<WarehouseStatus | undefined> {
+    return parse<WarehouseStatus>(await this.redis.get(Keys.warehouseStatus(project, name)));
+  }
+
+  async putWarehouseStatus(project: string, name: string, status: WarehouseStatus): Promise<void> {
+    await this.redis.set(Keys.warehouseStatus(project, name), JSON.stringify(status));
+  }
+
+  /** Sets when a Warehouse is next due for discovery (ms since epoch). */
+  async scheduleDiscovery(project: string, name: string, dueAt: number, onlyIfEarlier = false): Promise<void> {
+    const member = `${project}/${name}`;
+    if (onlyIfEarlier) await this.redis.zadd(Keys.pollSchedule(), 'LT', dueAt, member);
+    else await this.redis.zadd(Keys.pollSchedule(), dueAt, member);
+  }
+
+  /** Warehouses due at `now`, as `project/name`. */
+  async dueDiscoveries(now: number, limit = 100): Promise<string[]> {
+    return this.redis.zrangebyscore(Keys.pollSchedule(), '-inf', now, 'LIMIT', 0, limit);
+  }
+
+  // ---------------------------------------------------------------- Freight (freight-store)
+
+  /** Stores a new piece of Freight; false when its id already exists (nothing changes). */
+  async createFreight(freight: Freight, createdAtMs: number): Promise<boolean> {
+    const p = freight.metadata.namespace!;
+    const { status: _s, ...rest } = freight;
+    const res = await this.redis.eval(
+      CREATE_FREIGHT,
+      3,
+      Keys.freight(p),
+      Keys.freightAlias(p),
+      Keys.freightByWarehouse(p, freight.origin.name),
+      freight.metadata.name,
+      JSON.stringify(rest),
+      freight.alias,
+      String(createdAtMs),
+    );
+    return res === 1;
+  }
+
+  /** True when an alias is already used in the Project. */
+  async aliasTaken(project: string, alias: string): Promise<boolean> {
+    return (await this.redis.hexists(Keys.freightAlias(project), alias)) === 1;
+  }
+
+  /** Records that Freight was verified in a Stage; false when it already was (idempotent). */
+  async markFreightVerified(project: string, id: string, stage: string, at: string, promotion?: string): Promise<boolean> {
+    const set = await this.redis.hsetnx(Keys.freightVerified(project, id), stage, JSON.stringify({ verifiedAt: at, promotion }));
+    return set === 1;
+  }
+
+  async getFreight(project: string, id: string): Promise<Freight | undefined> {
+    const raw = await this.redis.hget(Keys.freight(project), id);
+    if (!raw) return undefined;
+    return this.withStatus(project, [JSON.parse(raw) as Omit<Freight, 'status'>]).then((l) => l[0]);
+  }
+
+  async getFreightByAlias(project: string, alias: string): Promise<Freight | undefined> {
+    const id = await this.redis.hget(Keys.freightAlias(project), alias);
+    return id ? this.getFreight(project, id) : undefined;
+  }
+
+  /** Freight of a Project, newest first; only one Warehouse's when `warehouse` is given. */
+  async listFreight(project: string, warehouse?: string): Promise<Freight[]> {
+    let raws: (string | null)[];
+    if (warehouse) {
+      const ids = await this.redis.zrevrange(Keys.freightByWarehouse(project, warehouse), 0, -1);
+      raws = ids.length ? await this.redis.hmget(Keys.freight(project), ...ids) : [];
+    } else {
+      raws = await this.redis.hvals(Keys.freight(project));
+    }
+    const list = raws.filter((r): r is string => !!r).map((r) => JSON.parse(r) as Omit<Freight, 'status'>);
+    if (!warehouse) list.sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''));
+    return this.withStatus(project, list);
+  }
+
+  private async withStatus(project: string, list: Omit<Freight, 'status'>[]): Promise<Freight[]> {
+    const pipe = this.redis.pipeline();
+    for (const f of list) pipe.hgetall(Keys.freightVerified(project, f.metadata.name));
+    const res = (await pipe.exec()) ?? [];
+    return list.map((f, i) => {
+      const verified = (res[i]?.[1] ?? {}) as Record<string, string>;
+      const verifiedIn: Freight['status']['verifiedIn'] = {};
+      for (const [stage, v] of Object.entries(verified)) verifiedIn[stage] = JSON.parse(v);
+      return { ...f, status: { verifiedIn, approvedFor: {}, currentlyIn: {} } };
+    });
+  }
+
+  // ---------------------------------------------------------------- Promotions (promoter)
+
+  /**
+   * Creates a Promotion (phase Pending) and queues it behind the Stage's earlier ones.
+   * Returns its sequence number, or 0 when a Promotion of that name already exists.
+   */
+  async createPromotion(promotion: Promotion): Promise<number> {
+    const p = promotion.metadata.namespace!;
+    const { spec, status, metadata } = promotion;
+    const res = await this.redis.eval(
+      CREATE_PROMOTION,
+      5,
+      Keys.promotion(p, metadata.name),
+      Keys.promotions(p),
+      Keys.stagePromotions(p, spec.stage),
+      Keys.sequence(),
+      Keys.activeStages(),
+      JSON.stringify(spec),
+      JSON.stringify(status),
+      String(status.revision),
+      JSON.stringify(metadata),
+      metadata.name,
+      `${p}/${spec.stage}`,
+    );
+    return Number(res);
+  }
+
+  async getPromotion(project: string, name: string): Promise<Promotion | undefined> {
+    const h = await this.redis.hgetall(Keys.promotion(project, name));
+    return h.spec ? toPromotion(h) : undefined;
+  }
+
+  /** Promotions of a Project (or of one Stage) in order of request. */
+  async listPromotions(project: string, stage?: string): Promise<Promotion[]> {
+    const names = await this.redis.zrange(stage ? Keys.stagePromotions(project, stage) : Keys.promotions(project), 0, -1);
+    const pipe = this.redis.pipeline();
+    for (const n of names) pipe.hgetall(Keys.promotion(project, n));
+    const res = (await pipe.exec()) ?? [];
+    return res.map((r) => r[1] as Record<string, string>).filter((h) => h?.spec).map(toPromotion);
+  }
+
+  /**
+   * Replaces a Promotion's status if its revision is still `expected`; false when another
+   * writer got there first. `history` is pushed onto the Stage's Freight history atomically.
+   */
+  async casPromotionStatus(
+    project: string,
+    name: string,
+    stage: string,
+    expected: number,
+    status: PromotionStatus,
+    history?: StageHistoryEntry,
+  ): Promise<boolean> {
+    const res = await this.redis.eval(
+      CAS_PROMOTION,
+      2,
+      Keys.promotion(project, name),
+      Keys.stageHistory(project, stage),
+      String(expected),
+      JSON.stringify({ ...status, revision: expected + 1 }),
+      String(expected + 1),
+      history ? JSON.stringify(history) : '',
+    );
+    return res === 1;
+  }
+
+  /** A Stage's Freight history, newest first. */
+  async stageHistory(project: string, stage: string): Promise<StageHistoryEntry[]> {
+    return (await this.redis.lrange(Keys.stageHistory(project, stage), 0, -1)).map((s) => JSON.parse(s));
+  }
+
+  /** Stages with Promotions, as `project/stage` (the promoter's reconcile list). */
+  async activeStages(): Promise<string[]> {
+    return this.redis.smembers(Keys.activeStages());
+  }
+
+  // ---------------------------------------------------------------- git writes (git-writer)
+
+  async getGitWrite(writeId: string): Promise<GitWriteRecord | undefined> {
+    return parse<GitWriteRecord>(await this.redis.get(Keys.gitWrite(writeId)));
+  }
+
+  async putGitWrite(writeId: string, record: GitWriteRecord): Promise<void> {
+    await this.redis.set(Keys.gitWrite(writeId), JSON.stringify(record), 'EX', 30 * 24 * 3600);
+  }
+
+  // ---------------------------------------------------------------- Argo CD operations (argocd-syncer)
+
+  async getArgoCDOp(opId: string): Promise<ArgoCDOpRecord | undefined> {
+    return parse<ArgoCDOpRecord>(await this.redis.get(Keys.argocdOp(opId)));
+  }
+
+  /** Stores an operation; Running ones are kept in the in-flight set the syncer watches. */
+  async putArgoCDOp(op: ArgoCDOpRecord): Promise<void> {
+    const tx = this.redis.multi().set(Keys.argocdOp(op.opId), JSON.stringify(op), 'EX', 30 * 24 * 3600);
+    if (op.state === 'Running') tx.sadd(Keys.argocdInflight(), op.opId);
+    else tx.srem(Keys.argocdInflight(), op.opId);
+    await tx.exec();
+  }
+
+  /** Create only: false when the operation already exists. */
+  async createArgoCDOp(op: ArgoCDOpRecord): Promise<boolean> {
+    const ok = await this.redis.set(Keys.argocdOp(op.opId), JSON.stringify(op), 'EX', 30 * 24 * 3600, 'NX');
+    if (ok) await this.redis.sadd(Keys.argocdInflight(), op.opId);
+    return ok === 'OK';
+  }
+
+  async inflightArgoCDOps(): Promise<string[]> {
+    return this.redis.smembers(Keys.argocdInflight());
+  }
+
+  // ---------------------------------------------------------------- leases
+
+  /** Takes a named lease for `ttlMs`; undefined when someone else holds it. */
+  async acquireLease(name: string, ttlMs: number): Promise<Lease | undefined> {
+    const token = `${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const fence = Number(await this.redis.eval(ACQUIRE_LEASE, 2, Keys.lease(name), Keys.fence(name), token, String(ttlMs)));
+    return fence > 0 ? { name, token, fence } : undefined;
+  }
+
+  /** Extends a held lease; false when it was lost (expired and taken). */
+  async renewLease(lease: Lease, ttlMs: number): Promise<boolean> {
+    return (await this.redis.eval(RENEW_LEASE, 1, Keys.lease(lease.name), lease.token, String(ttlMs))) === 1;
+  }
+
+  /** Gives a lease back, only if still held by this holder. */
+  async releaseLease(lease: Lease): Promise<void> {
+    await this.redis.eval(RELEASE_LEASE, 1, Keys.lease(lease.name), lease.token);
+  }
+
+  /** The current fencing number of a lease name (compare with a held lease's `fence`). */
+  async currentFence(name: string): Promise<number> {
+    return Number((await this.redis.get(Keys.fence(name))) ?? 0);
+  }
+}
+
+function toPromotion(h: Record<string, string>): Promotion {
+  return {
+    apiVersion: 'kargo.akuity.io/v1alpha1',
+    kind: 'Promotion',
+    metadata: JSON.parse(h.meta ?? '{}'),
+    spec: JSON.parse(h.spec!),
+    status: JSON.parse(h.status!),
+  };
+}
