@@ -13,6 +13,7 @@ import {
   subjectFor,
   validate,
 } from '@ferry/contracts';
+import { extractTraceContext, injectTraceContext, Kinds, type Logger, withSpan } from '@ferry/observability';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -24,14 +25,7 @@ import {
   RetentionPolicy,
   StorageType,
 } from '@nats-io/jetstream';
-import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import {
-  extractTraceContext,
-  injectTraceContext,
-  Kinds,
-  type Logger,
-  withSpan,
-} from '@ferry/observability';
+import { connect, type NatsConnection, headers as natsHeaders } from '@nats-io/transport-node';
 import { PermanentError } from './errors.ts';
 
 const NS_PER_MS = 1_000_000;
@@ -158,10 +152,14 @@ export class Bus {
     h.set('Ferry-Type', type);
     const project = (payload as { project: string }).project;
     const subject = subjectFor(type, project);
-    await withSpan(`publish ${type}`, { kind: Kinds.producer, attributes: { 'messaging.destination.name': subject } }, async () => {
-      injectTraceContext({ get: (k) => h.get(k) || undefined, set: (k, v) => h.set(k, v) });
-      await this.js.publish(subject, JSON.stringify(payload), { msgID: msgId, headers: h });
-    });
+    await withSpan(
+      `publish ${type}`,
+      { kind: Kinds.producer, attributes: { 'messaging.destination.name': subject } },
+      async () => {
+        injectTraceContext({ get: (k) => h.get(k) || undefined, set: (k, v) => h.set(k, v) });
+        await this.js.publish(subject, JSON.stringify(payload), { msgID: msgId, headers: h });
+      },
+    );
   }
 
   /** Starts a durable pull consumer for one message type. */
@@ -215,7 +213,7 @@ export class Bus {
       `process ${spec.type}`,
       { kind: Kinds.consumer, parent, attributes: { 'messaging.destination.name': m.subject } },
       async () => {
-        const log = this.log.child({ msg: spec.type, subject: m.subject, msg_id: msgId });
+        const log = this.log.child({ message_type: spec.type, subject: m.subject, msg_id: msgId });
         const deliveryCount = m.info.deliveryCount;
         if (deliveryCount > this.maxDeliver) {
           await this.deadLetter(m, `gave up after ${this.maxDeliver} deliveries`, log);

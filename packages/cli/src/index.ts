@@ -1,1 +1,26 @@
-export {};
+/**
+ * @ferry/cli: the `ferry` command line. `run` executes it in-process (tests and e2e tests call it
+ * with their own streams and environment); `main.ts` wires it to the real process.
+ */
+export type { ApplyRequest, ApplyResponse, ApplyResult } from './apply.ts';
+export { APPLY_USAGE, formatResult } from './apply.ts';
+export { DEFAULT_SERVER, run, USAGE, VERSION } from './cli.ts';
+export type { CliIo, TextSink } from './context.ts';
+export type { ApiErrorBody, ApiProblem } from './errors.ts';
+export { ApiError, UnreachableError, UsageError } from './errors.ts';
+export {
+  formatAge,
+  formatSeconds,
+  OutputFormat,
+  parseDuration,
+  renderTable,
+  shortId,
+  toJson,
+  toYaml,
+} from './format.ts';
+export { GET_USAGE, KIND_ALIASES, ResourceKind } from './get.ts';
+export type { ApiClientOptions, ApiResponse, FetchFn } from './http.ts';
+export { ApiClient } from './http.ts';
+export type { PromoteRequest } from './promote.ts';
+export { DEFAULT_TIMEOUT, NOT_FOUND_GRACE_MS, POLL_INTERVAL_MS, PROMOTE_USAGE } from './promote.ts';
+export { REFRESH_USAGE } from './refresh.ts';

@@ -22,5 +22,8 @@ test('every bad setting is listed at once', () => {
 });
 
 test('insecure registries are split and trimmed', () => {
-  assert.deepEqual(loadConfig({ FERRY_INSECURE_REGISTRIES: 'a:5000, b ,' }).insecureRegistries, ['a:5000', 'b']);
+  assert.deepEqual(loadConfig({ FERRY_INSECURE_REGISTRIES: 'a:5000, b ,' }).insecureRegistries, [
+    'a:5000',
+    'b',
+  ]);
 });

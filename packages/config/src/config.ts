@@ -72,7 +72,10 @@ export function loadConfig(env: Env = process.env): Readonly<FerryConfig> {
   };
   const level = str('FERRY_LOG_LEVEL', 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) {
-    problems.push({ path: 'FERRY_LOG_LEVEL', message: `must be one of fatal, error, warn, info, debug, trace, silent` });
+    problems.push({
+      path: 'FERRY_LOG_LEVEL',
+      message: `must be one of fatal, error, warn, info, debug, trace, silent`,
+    });
   }
   const config: FerryConfig = {
     natsUrl: url('FERRY_NATS_URL', 'nats://127.0.0.1:4222', ['nats:', 'tls:']),

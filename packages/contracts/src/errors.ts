@@ -4,7 +4,10 @@
  */
 export const ErrorCodes = {
   FERRY_ERR_VALIDATION: { status: 400, summary: 'the input does not match its schema' },
-  FERRY_ERR_BAD_MANIFEST: { status: 400, summary: 'a manifest is invalid; nothing from the file was applied' },
+  FERRY_ERR_BAD_MANIFEST: {
+    status: 400,
+    summary: 'a manifest is invalid; nothing from the file was applied',
+  },
   FERRY_ERR_PROJECT_NOT_FOUND: { status: 404, summary: 'no such Project' },
   FERRY_ERR_WAREHOUSE_NOT_FOUND: { status: 404, summary: 'no such Warehouse in the Project' },
   FERRY_ERR_STAGE_NOT_FOUND: { status: 404, summary: 'no such Stage in the Project' },

@@ -1,3 +1,5 @@
+export type { ErrorCode, FerryErrorOptions, Problem } from './errors.ts';
+export { ErrorCodes, FerryError, ValidationError } from './errors.ts';
 export type { Brand, FreightId, ProjectName, PromotionName, StageName, WarehouseName } from './ids.ts';
 export {
   DNS1123_LABEL,
@@ -8,8 +10,24 @@ export {
   stageName,
   warehouseName,
 } from './ids.ts';
-export type { ErrorCode, FerryErrorOptions, Problem } from './errors.ts';
-export { ErrorCodes, FerryError, ValidationError } from './errors.ts';
+export type {
+  ArgoCDSynced,
+  CreatePromotion,
+  DefinitionsApplied,
+  FreightCreated,
+  FreightDiscovered,
+  FreightVerified,
+  GitEdit,
+  GitWritten,
+  MarkFreightVerified,
+  Payload,
+  PromotionChanged,
+  PromotionCreated,
+  RefreshWarehouse,
+  SyncArgoCDApp,
+  WriteGit,
+} from './messages.ts';
+export { MessageSchemas } from './messages.ts';
 export type {
   DiscoveredImages,
   Freight,
@@ -27,6 +45,7 @@ export type {
   PromotionPolicy,
   PromotionStatus,
   PromotionStep,
+  PromotionWorkspace,
   Stage,
   StageSelector,
   StageStatus,
@@ -54,22 +73,4 @@ export {
   Subjects,
   subjectFor,
 } from './subjects.ts';
-export type {
-  ArgoCDSynced,
-  CreatePromotion,
-  DefinitionsApplied,
-  FreightCreated,
-  FreightDiscovered,
-  FreightVerified,
-  GitEdit,
-  GitWritten,
-  MarkFreightVerified,
-  Payload,
-  PromotionChanged,
-  PromotionCreated,
-  RefreshWarehouse,
-  SyncArgoCDApp,
-  WriteGit,
-} from './messages.ts';
-export { MessageSchemas } from './messages.ts';
 export { validate } from './validate.ts';

@@ -128,8 +128,8 @@ export interface WarehouseStatus {
 export interface DiscoveredImages {
   /** The subscription's repository. */
   repoURL: string;
-  /** Candidates, best first, at most `discoveryLimit`. */
-  references: Array<{ tag: string; digest: string; createdAt?: string }>;
+  /** Candidates, best first, at most `discoveryLimit`; the digest is resolved for the best one. */
+  references: Array<{ tag: string; digest?: string; createdAt?: string }>;
 }
 
 /** Where a Stage's Freight comes from (`requestedFreight[]`). */
@@ -316,8 +316,29 @@ export interface PromotionStatus {
   createdAt?: string;
   startedAt?: string;
   finishedAt?: string;
+  /** The git work the steps planned so far, carried out by git-writer at `git-push`. */
+  workspace?: PromotionWorkspace;
   /** The W3C traceparent of the trace the Promotion belongs to. */
   traceparent?: string;
   /** Compare-and-set counter; every status write bumps it. */
   revision: number;
+}
+
+/**
+ * The git work a Promotion's steps plan. Steps run in the promoter, which holds no files:
+ * `git-clone` records checkouts, edit steps record edits, `git-commit` the message, and
+ * `git-push` hands the lot to git-writer, which does it in a work tree of its own.
+ */
+export interface PromotionWorkspace {
+  /** Checkouts by `git-clone`, keyed by their path in the Promotion's work tree (`./repo-0`). */
+  checkouts: Array<{ path: string; repoURL: string; branch?: string; create?: boolean }>;
+  /** Edits recorded by edit steps, each in the checkout at `checkout`, with a repo-relative `path`. */
+  edits: Array<{
+    checkout: string;
+    kind: 'kustomize-set-image';
+    path: string;
+    images: Array<{ name: string; newName?: string; newTag?: string; digest?: string }>;
+  }>;
+  /** Commit message per checkout, set by `git-commit`. */
+  messages: Record<string, string>;
 }

@@ -15,7 +15,11 @@ export function validate<S extends TSchema>(
 ): Static<S> {
   if (Value.Check(schema, value)) return value;
   const problems: Problem[] = [];
+  const seen = new Set<string>();
   for (const e of Value.Errors(schema, value)) {
+    // TypeBox reports a missing property twice (required, then its type): keep the first.
+    if (seen.has(e.path)) continue;
+    seen.add(e.path);
     problems.push({ path: e.path, message: e.message });
     if (problems.length >= 50) break;
   }

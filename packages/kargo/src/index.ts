@@ -1,1 +1,18 @@
-export {};
+/**
+ * `@ferry/kargo`: Kargo's model as pure functions. Reading Kargo manifests (current and v0.3 forms),
+ * Freight ids and aliases, image tag selection, and which Freight a Stage may take.
+ */
+export type { Availability } from './availability.ts';
+export {
+  autoPromotionEnabled,
+  freightAvailability,
+  stageSelectorMatches,
+  stagesFedBy,
+} from './availability.ts';
+export { parseGoDuration } from './duration.ts';
+export type { FreightContent } from './freight.ts';
+export { freightAlias, freightId } from './freight.ts';
+export type { KargoResource, ParseOptions, ParseResult } from './manifest.ts';
+export { PROJECT_LABEL, parseManifests, TRANSLATED_ANNOTATION } from './manifest.ts';
+export { selectImageTags } from './select.ts';
+export { normalizeChart, normalizeGit, normalizeImage } from './urls.ts';

@@ -45,7 +45,9 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
   const spanProcessors: SpanProcessor[] = [...(options.processors ?? [])];
   if (options.otlpEndpoint) {
     const url = `${options.otlpEndpoint.replace(/\/+$/, '')}/v1/traces`;
-    spanProcessors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url }), scheduledDelayMillis: 500 }));
+    spanProcessors.push(
+      new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url }), scheduledDelayMillis: 500 }),
+    );
   }
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),
@@ -95,7 +97,15 @@ export function contextFromTraceparent(traceparent: string | undefined): Context
 /** The W3C traceparent of a context, or undefined when it has no valid span. */
 export function traceparentOf(ctx: Context = context.active()): string | undefined {
   let value: string | undefined;
-  injectTraceContext({ get: () => undefined, set: (k, v) => (k === 'traceparent' ? (value = v) : undefined) }, ctx);
+  injectTraceContext(
+    {
+      get: () => undefined,
+      set: (k, v) => {
+        if (k === 'traceparent') value = v;
+      },
+    },
+    ctx,
+  );
   return value;
 }
 

@@ -1,1 +1,35 @@
-export {};
+export type {
+  FetchLike,
+  ImageInfo,
+  ImagePlatform,
+  ManifestResult,
+  RegistryClientOptions,
+  RegistryStats,
+  TagResolution,
+} from './client.ts';
+export { RegistryClient } from './client.ts';
+export type { CredentialsProvider, RegistryCredentials } from './docker-config.ts';
+export { credentialsFromDockerConfig } from './docker-config.ts';
+export type { RegistryErrorDetail, RegistryErrorInit } from './errors.ts';
+export {
+  InvalidImageRepoError,
+  RegistryAuthError,
+  RegistryBadResponseError,
+  RegistryConfigError,
+  RegistryError,
+  RegistryErrorCode,
+  RegistryNotFoundError,
+  RegistryRateLimitedError,
+  RegistryUnreachableError,
+} from './errors.ts';
+export type { AuthChallenge } from './headers.ts';
+export { parseLinkNext, parseRetryAfter, parseWwwAuthenticate } from './headers.ts';
+export { isIndexMediaType, MANIFEST_ACCEPT, ManifestMediaType } from './media-types.ts';
+export type { ImageRepo } from './reference.ts';
+export {
+  canonicalRegistryHost,
+  DOCKER_HUB,
+  DOCKER_HUB_API_HOST,
+  parseImageRepo,
+  usesPlainHttp,
+} from './reference.ts';

@@ -58,8 +58,12 @@ export interface ArgoCDOpRecord {
   finishedAt?: string;
 }
 
+// 1: created; 0: the id exists (nothing changes); -1: the alias belongs to another id.
 const CREATE_FREIGHT = `
-if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+local owner = redis.call('HGET', KEYS[2], ARGV[3])
+if owner and owner ~= ARGV[1] then return -1 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 return 1`;
@@ -118,7 +122,9 @@ export class Store {
 
   /** Connects to Redis at `url`. */
   static connect(url: string, name = 'ferry'): Store {
-    return new Store(new Redis(url, { connectionName: name, maxRetriesPerRequest: 20, enableAutoPipelining: true }));
+    return new Store(
+      new Redis(url, { connectionName: name, maxRetriesPerRequest: 20, enableAutoPipelining: true }),
+    );
   }
 
   /** Closes the connection. */
@@ -135,7 +141,9 @@ export class Store {
   async applyResources(items: readonly ApplyItem[], now: string): Promise<ApplyOutcome[]> {
     const outcomes: ApplyOutcome[] = [];
     const tx = this.redis.multi();
-    const current = await Promise.all(items.map((i) => this.getDefinition(i.project, i.resource.kind, i.resource.metadata.name)));
+    const current = await Promise.all(
+      items.map((i) => this.getDefinition(i.project, i.resource.kind, i.resource.metadata.name)),
+    );
     items.forEach((item, idx) => {
       const r = item.resource;
       const prev = current[idx] as typeof r | undefined;
@@ -144,7 +152,11 @@ export class Store {
         JSON.stringify(prev.spec ?? null) === JSON.stringify(r.spec ?? null) &&
         JSON.stringify(prev.metadata.labels ?? {}) === JSON.stringify(r.metadata.labels ?? {}) &&
         JSON.stringify(prev.metadata.annotations ?? {}) === JSON.stringify(r.metadata.annotations ?? {});
-      const generation = prev ? (same ? (prev.metadata.generation ?? 1) : (prev.metadata.generation ?? 1) + 1) : 1;
+      const generation = prev
+        ? same
+          ? (prev.metadata.generation ?? 1)
+          : (prev.metadata.generation ?? 1) + 1
+        : 1;
       const stored = {
         ...r,
         metadata: {
@@ -180,7 +192,22 @@ export class Store {
     return outcomes;
   }
 
-  private async getDefinition(project: string, kind: string, name: string): Promise<{ spec?: unknown; metadata: { generation?: number; creationTimestamp?: string; labels?: unknown; annotations?: unknown } } | undefined> {
+  private async getDefinition(
+    project: string,
+    kind: string,
+    name: string,
+  ): Promise<
+    | {
+        spec?: unknown;
+        metadata: {
+          generation?: number;
+          creationTimestamp?: string;
+          labels?: unknown;
+          annotations?: unknown;
+        };
+      }
+    | undefined
+  > {
     switch (kind) {
       case 'Project':
         return this.getProject(name);
@@ -201,7 +228,9 @@ export class Store {
 
   async listProjects(): Promise<Project[]> {
     const all = await this.redis.hvals(Keys.projects());
-    return all.map((s) => JSON.parse(s) as Project).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    return all
+      .map((s) => JSON.parse(s) as Project)
+      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   }
 
   async getProjectConfig(project: string): Promise<ProjectConfig | undefined> {
@@ -214,7 +243,9 @@ export class Store {
 
   async listWarehouses(project: string): Promise<Warehouse[]> {
     const all = await this.redis.hvals(Keys.warehouses(project));
-    return all.map((s) => JSON.parse(s) as Warehouse).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    return all
+      .map((s) => JSON.parse(s) as Warehouse)
+      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   }
 
   async getStage(project: string, name: string): Promise<Stage | undefined> {
@@ -223,7 +254,9 @@ export class Store {
 
   async listStages(project: string): Promise<Stage[]> {
     const all = await this.redis.hvals(Keys.stages(project));
-    return all.map((s) => JSON.parse(s) as Stage).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    return all
+      .map((s) => JSON.parse(s) as Stage)
+      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   }
 
   // ---------------------------------------------------------------- discovery (warehouse-poller)
@@ -237,7 +270,12 @@ export class Store {
   }
 
   /** Sets when a Warehouse is next due for discovery (ms since epoch). */
-  async scheduleDiscovery(project: string, name: string, dueAt: number, onlyIfEarlier = false): Promise<void> {
+  async scheduleDiscovery(
+    project: string,
+    name: string,
+    dueAt: number,
+    onlyIfEarlier = false,
+  ): Promise<void> {
     const member = `${project}/${name}`;
     if (onlyIfEarlier) await this.redis.zadd(Keys.pollSchedule(), 'LT', dueAt, member);
     else await this.redis.zadd(Keys.pollSchedule(), dueAt, member);
@@ -250,8 +288,11 @@ export class Store {
 
   // ---------------------------------------------------------------- Freight (freight-store)
 
-  /** Stores a new piece of Freight; false when its id already exists (nothing changes). */
-  async createFreight(freight: Freight, createdAtMs: number): Promise<boolean> {
+  /**
+   * Stores a new piece of Freight: `created`, `exists` (same id; nothing changes) or
+   * `alias-taken` (another id holds the alias; pick the next alias and try again).
+   */
+  async createFreight(freight: Freight, createdAtMs: number): Promise<'created' | 'exists' | 'alias-taken'> {
     const p = freight.metadata.namespace!;
     const { status: _s, ...rest } = freight;
     const res = await this.redis.eval(
@@ -265,17 +306,27 @@ export class Store {
       freight.alias,
       String(createdAtMs),
     );
-    return res === 1;
+    return res === 1 ? 'created' : res === 0 ? 'exists' : 'alias-taken';
   }
 
-  /** True when an alias is already used in the Project. */
-  async aliasTaken(project: string, alias: string): Promise<boolean> {
-    return (await this.redis.hexists(Keys.freightAlias(project), alias)) === 1;
+  /** Every alias used in the Project. */
+  async freightAliases(project: string): Promise<Set<string>> {
+    return new Set(await this.redis.hkeys(Keys.freightAlias(project)));
   }
 
   /** Records that Freight was verified in a Stage; false when it already was (idempotent). */
-  async markFreightVerified(project: string, id: string, stage: string, at: string, promotion?: string): Promise<boolean> {
-    const set = await this.redis.hsetnx(Keys.freightVerified(project, id), stage, JSON.stringify({ verifiedAt: at, promotion }));
+  async markFreightVerified(
+    project: string,
+    id: string,
+    stage: string,
+    at: string,
+    promotion?: string,
+  ): Promise<boolean> {
+    const set = await this.redis.hsetnx(
+      Keys.freightVerified(project, id),
+      stage,
+      JSON.stringify({ verifiedAt: at, promotion }),
+    );
     return set === 1;
   }
 
@@ -300,7 +351,10 @@ export class Store {
       raws = await this.redis.hvals(Keys.freight(project));
     }
     const list = raws.filter((r): r is string => !!r).map((r) => JSON.parse(r) as Omit<Freight, 'status'>);
-    if (!warehouse) list.sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''));
+    if (!warehouse)
+      list.sort((a, b) =>
+        (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''),
+      );
     return this.withStatus(project, list);
   }
 
@@ -350,11 +404,18 @@ export class Store {
 
   /** Promotions of a Project (or of one Stage) in order of request. */
   async listPromotions(project: string, stage?: string): Promise<Promotion[]> {
-    const names = await this.redis.zrange(stage ? Keys.stagePromotions(project, stage) : Keys.promotions(project), 0, -1);
+    const names = await this.redis.zrange(
+      stage ? Keys.stagePromotions(project, stage) : Keys.promotions(project),
+      0,
+      -1,
+    );
     const pipe = this.redis.pipeline();
     for (const n of names) pipe.hgetall(Keys.promotion(project, n));
     const res = (await pipe.exec()) ?? [];
-    return res.map((r) => r[1] as Record<string, string>).filter((h) => h?.spec).map(toPromotion);
+    return res
+      .map((r) => r[1] as Record<string, string>)
+      .filter((h) => h?.spec)
+      .map(toPromotion);
   }
 
   /**
@@ -432,7 +493,9 @@ export class Store {
   /** Takes a named lease for `ttlMs`; undefined when someone else holds it. */
   async acquireLease(name: string, ttlMs: number): Promise<Lease | undefined> {
     const token = `${process.pid}-${Math.random().toString(36).slice(2)}`;
-    const fence = Number(await this.redis.eval(ACQUIRE_LEASE, 2, Keys.lease(name), Keys.fence(name), token, String(ttlMs)));
+    const fence = Number(
+      await this.redis.eval(ACQUIRE_LEASE, 2, Keys.lease(name), Keys.fence(name), token, String(ttlMs)),
+    );
     return fence > 0 ? { name, token, fence } : undefined;
   }
 

@@ -1,1 +1,2 @@
-export {};
+export { freightFromDiscovery } from './core.ts';
+export { startFreightStore } from './service.ts';

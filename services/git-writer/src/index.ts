@@ -1,1 +1,3 @@
-export {};
+/** git-writer: turns `WriteGit` commands into commits, exactly once. */
+export type { GitWriter, GitWriterDeps, GitWriterOptions } from './service.ts';
+export { startGitWriter } from './service.ts';

@@ -1,1 +1,24 @@
-export {};
+export type { GitCommit, StartGitServerOptions, TestGitServer } from './git-server.ts';
+export { git, gitEnv, startGitServer } from './git-server.ts';
+export type { Blob, BuildImageOptions, BuiltImage, Platform } from './oci.ts';
+export {
+  blobOf,
+  buildImage,
+  buildIndex,
+  MANIFEST_ACCEPT,
+  MediaType,
+  sha256Digest,
+  writeOciLayout,
+} from './oci.ts';
+export type {
+  PushedImage,
+  PushedIndex,
+  RecordedRequest,
+  StartRegistryOptions,
+  TestRegistry,
+} from './registry.ts';
+export { pushWithSkopeo, RegistryAuthMode, startRegistry } from './registry.ts';
+export type { TokenAccess, TokenServer, TokenServerOptions } from './token-server.ts';
+export { startTokenServer } from './token-server.ts';
+export type { RunResult } from './util.ts';
+export { freePort, run, tempDir, waitFor } from './util.ts';

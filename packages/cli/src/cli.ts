@@ -1,0 +1,175 @@
+/**
+ * The `ferry` command line: finds the command, resolves the global options, runs the command and
+ * turns errors into messages and exit codes.
+ */
+import pkg from '../package.json' with { type: 'json' };
+import { APPLY_USAGE, runApply } from './apply.ts';
+import { type CliIo, type Context, makeContext } from './context.ts';
+import { ApiError, UnreachableError, UsageError } from './errors.ts';
+import { GET_USAGE, runGet } from './get.ts';
+import { ApiClient } from './http.ts';
+import { PROMOTE_USAGE, runPromote } from './promote.ts';
+import { REFRESH_USAGE, runRefresh } from './refresh.ts';
+
+/** The CLI's version, from its package.json. */
+export const VERSION: string = pkg.version;
+
+/** The API server used when neither --server nor FERRY_SERVER is given. */
+export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
+
+/** Usage text of `ferry` itself. */
+export const USAGE = `Usage: ferry [--server URL] COMMAND [options]
+
+Ferry's command line: applies Kargo manifests, shows resources and promotes Freight through the
+Ferry API.
+
+Commands:
+  apply      Create or update resources from Kargo manifest files
+  get        List or show Projects, Warehouses, Stages, Freight and Promotions
+  refresh    Ask a Warehouse to discover new Freight now
+  promote    Promote a piece of Freight to a Stage, optionally waiting for the result
+
+Global options:
+  --server URL   Ferry API base URL (default $FERRY_SERVER, else ${DEFAULT_SERVER})
+  -h, --help     Show help; "ferry COMMAND --help" shows a command's
+  --version      Print the version
+
+Exit codes: 0 success, 1 an error (from the API or a failed Promotion), 2 bad usage or a timeout.
+`;
+
+/** A command: its usage text and how to run it. */
+interface Command {
+  usage: string;
+  run: (args: string[], ctx: Context) => Promise<number>;
+}
+
+/** The commands, by name. Later releases add more here. */
+const COMMANDS: Readonly<Record<string, Command>> = {
+  apply: { usage: APPLY_USAGE, run: runApply },
+  get: { usage: GET_USAGE, run: runGet },
+  refresh: { usage: REFRESH_USAGE, run: runRefresh },
+  promote: { usage: PROMOTE_USAGE, run: runPromote },
+};
+
+/**
+ * Options of any command that take a value, so the scan for the command name skips their values
+ * (`ferry -p demo get stages`).
+ */
+const VALUE_OPTIONS = new Set([
+  '-f',
+  '--filename',
+  '-p',
+  '--project',
+  '-o',
+  '--output',
+  '--stage',
+  '--warehouse',
+  '--freight',
+  '--freight-alias',
+  '--timeout',
+]);
+
+/** The command line split into the command name, the global --server and the command's arguments. */
+interface Split {
+  command: string | undefined;
+  server: string | undefined;
+  rest: string[];
+}
+
+const split = (argv: readonly string[]): Split => {
+  let command: string | undefined;
+  let server: string | undefined;
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const t = argv[i]!;
+    if (t === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (t === '--server') {
+      server = argv[++i];
+      if (server === undefined) throw new UsageError("option '--server URL' needs a value", USAGE);
+      continue;
+    }
+    if (t.startsWith('--server=')) {
+      server = t.slice('--server='.length);
+      continue;
+    }
+    if (command === undefined && !t.startsWith('-')) {
+      command = t;
+      continue;
+    }
+    rest.push(t);
+    if (VALUE_OPTIONS.has(t) && i + 1 < argv.length) rest.push(argv[++i]!);
+  }
+  return { command, server, rest };
+};
+
+const resolveServer = (flag: string | undefined, env: CliIo['env'], usage: string): string => {
+  const server = flag || env.FERRY_SERVER || DEFAULT_SERVER;
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    throw new UsageError(`server "${server}" is not a URL like ${DEFAULT_SERVER}`, usage);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`server "${server}" must be an http or https URL`, usage);
+  }
+  return server;
+};
+
+/**
+ * Runs the CLI with `argv` (the arguments after `ferry`) and returns the exit code: 0 success,
+ * 1 an API error, an unreachable API or a failed Promotion, 2 bad usage or a `--wait` timeout.
+ * Never throws and never exits the process, so tests can run it in-process.
+ */
+export const run = async (argv: readonly string[], io: CliIo): Promise<number> => {
+  const stderr = (text: string) => void io.stderr.write(text);
+  try {
+    const { command, server, rest } = split(argv);
+    if (command === undefined) {
+      if (rest.includes('--version')) {
+        io.stdout.write(`ferry ${VERSION}\n`);
+        return 0;
+      }
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.stdout.write(USAGE);
+        return 0;
+      }
+      if (rest.length > 0) throw new UsageError(`unknown option "${rest[0]}"`, USAGE);
+      stderr(USAGE);
+      return 2;
+    }
+    if (command === 'help') {
+      const topic = rest[0] === undefined ? undefined : COMMANDS[rest[0]];
+      io.stdout.write(topic?.usage ?? USAGE);
+      return 0;
+    }
+    const cmd = COMMANDS[command];
+    if (cmd === undefined) throw new UsageError(`unknown command "${command}"`, USAGE);
+    const client = new ApiClient({ server: resolveServer(server, io.env, cmd.usage), fetch: io.fetch });
+    return await cmd.run(rest, makeContext(io, client));
+  } catch (err) {
+    return report(err, stderr);
+  }
+};
+
+/** Prints an error the way the CLI shows every error, and returns its exit code. */
+const report = (err: unknown, stderr: (text: string) => void): number => {
+  if (err instanceof UsageError) {
+    stderr(`error: ${err.message}\n\n${err.usage}`);
+    return 2;
+  }
+  if (err instanceof ApiError) {
+    stderr(`error: ${err.message} (${err.code})\n`);
+    for (const p of err.problems) stderr(`  ${p.path || '/'}: ${p.message}\n`);
+    return 1;
+  }
+  if (err instanceof UnreachableError) {
+    stderr(`error: ${err.message}\n`);
+    return 1;
+  }
+  stderr(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  return 1;
+};

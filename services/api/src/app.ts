@@ -1,0 +1,50 @@
+import swagger from '@fastify/swagger';
+import type { Bus } from '@ferry/bus';
+import type { Logger } from '@ferry/observability';
+import type { Store } from '@ferry/store';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { installErrorHandler } from './errors.ts';
+import { operationRoutes } from './routes/operations.ts';
+import { resourceRoutes } from './routes/resources.ts';
+
+/** The api's ports. */
+export interface ApiDeps {
+  store: Store;
+  bus: Bus;
+  log: Logger;
+  clock?: () => Date;
+}
+
+/** Builds the fastify app (without listening), so tests drive it with `app.inject()`. */
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  // Ferry's pino and fastify's may be different builds; the logger interface is the same.
+  const app = Fastify({
+    loggerInstance: deps.log as unknown as FastifyBaseLogger,
+    bodyLimit: 8 * 1024 * 1024,
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Ferry API',
+        version: 'v1',
+        description: 'Continuous promotion for GitOps, Kargo-compatible.',
+      },
+    },
+  });
+  installErrorHandler(app);
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    try {
+      await deps.store.redis.ping();
+      if (deps.bus.nc.isClosed()) throw new Error('nats connection closed');
+      return { status: 'ready' };
+    } catch (err) {
+      return reply.status(503).send({ status: 'not ready', reason: (err as Error).message });
+    }
+  });
+  await app.register(resourceRoutes, { prefix: '/api/v1', deps });
+  await app.register(operationRoutes, { prefix: '/api/v1', deps });
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,199 @@
+import { createHash } from 'node:crypto';
+import type { Promotion, Stage } from '@ferry/contracts';
+import { FerryError, KARGO_API_VERSION } from '@ferry/contracts';
+import { freightAvailability, parseManifests } from '@ferry/kargo';
+import { traceparentOf } from '@ferry/observability';
+import type { FastifyPluginAsync } from 'fastify';
+import { ulid } from 'ulid';
+import type { ApiDeps } from '../app.ts';
+
+const ApplyBody = {
+  type: 'object',
+  properties: {
+    manifests: { type: 'string', minLength: 1, description: 'the text of a multi-document Kargo YAML file' },
+    source: { type: 'string', description: 'the file name, used in error messages' },
+    project: { type: 'string', description: 'Project for resources that name none' },
+  },
+  required: ['manifests'],
+  additionalProperties: false,
+} as const;
+
+const PromoteBody = {
+  type: 'object',
+  properties: {
+    stage: { type: 'string', minLength: 1 },
+    freight: { type: 'string', pattern: '^[a-f0-9]{40}$' },
+    freightAlias: { type: 'string', minLength: 1 },
+  },
+  required: ['stage'],
+  additionalProperties: false,
+} as const;
+
+/** Operations: apply manifests, refresh a Warehouse, promote. */
+export const operationRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
+  const { store, bus } = deps;
+  const clock = deps.clock ?? (() => new Date());
+
+  app.post<{ Body: { manifests: string; source?: string; project?: string } }>(
+    '/apply',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Apply Kargo manifests (all or nothing)',
+        body: ApplyBody,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              results: { type: 'array', items: { type: 'object', additionalProperties: true } },
+              warnings: { type: 'array', items: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const projects = await store.listProjects();
+      const known = new Set(projects.map((p) => p.metadata.name));
+      const stages = new Map<string, Stage>();
+      await Promise.all(
+        projects.map(async (p) => {
+          for (const s of await store.listStages(p.metadata.name))
+            stages.set(`${p.metadata.name}/${s.metadata.name}`, s);
+        }),
+      );
+      const parsed = parseManifests(req.body.manifests, {
+        knownProjects: known,
+        ...(req.body.project ? { defaultProject: req.body.project } : {}),
+        lookupStage: (p, n) => stages.get(`${p}/${n}`),
+      });
+      // Projects first, so a file that declares one and fills it applies in the right order.
+      const ordered = [...parsed.resources].sort((a, b) => rank(a.resource.kind) - rank(b.resource.kind));
+      const results = await store.applyResources(ordered, clock().toISOString());
+      const byProject = new Map<string, typeof results>();
+      for (const r of results) {
+        if (r.action === 'unchanged') continue;
+        byProject.set(r.project, [...(byProject.get(r.project) ?? []), r]);
+      }
+      for (const [project, changed] of byProject) {
+        const resources = changed.map((r) => ({ kind: r.kind, name: r.name, generation: r.generation }));
+        const digest = createHash('sha1').update(JSON.stringify(resources)).digest('hex');
+        await bus.publish('DefinitionsApplied', { project, resources }, `defs:${project}:${digest}`);
+      }
+      req.log.info({ source: req.body.source, results: results.length }, 'manifests applied');
+      return { results, warnings: parsed.warnings };
+    },
+  );
+
+  app.post<{ Params: { project: string; name: string } }>(
+    '/projects/:project/warehouses/:name/refresh',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Discover a Warehouse now',
+        response: { 202: { type: 'object', additionalProperties: true } },
+      },
+    },
+    async (req, reply) => {
+      const { project, name } = req.params;
+      if (!(await store.getProject(project)))
+        throw new FerryError('FERRY_ERR_PROJECT_NOT_FOUND', `Project "${project}" not found`);
+      if (!(await store.getWarehouse(project, name))) {
+        throw new FerryError(
+          'FERRY_ERR_WAREHOUSE_NOT_FOUND',
+          `Warehouse "${name}" not found in Project "${project}"`,
+        );
+      }
+      await bus.publish(
+        'RefreshWarehouse',
+        { project, warehouse: name },
+        `refresh:${project}:${name}:${clock().getTime()}`,
+      );
+      return reply.status(202).send({ project, warehouse: name, refresh: 'requested' });
+    },
+  );
+
+  app.post<{ Params: { project: string }; Body: { stage: string; freight?: string; freightAlias?: string } }>(
+    '/projects/:project/promotions',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Promote Freight to a Stage',
+        body: PromoteBody,
+        response: { 201: { type: 'object', additionalProperties: true } },
+      },
+    },
+    async (req, reply) => {
+      const { project } = req.params;
+      const { stage: stageName, freight: id, freightAlias } = req.body;
+      if (!!id === !!freightAlias) {
+        throw new FerryError(
+          'FERRY_ERR_VALIDATION',
+          'give exactly one of "freight" (an id) and "freightAlias"',
+        );
+      }
+      if (!(await store.getProject(project)))
+        throw new FerryError('FERRY_ERR_PROJECT_NOT_FOUND', `Project "${project}" not found`);
+      const stage = await store.getStage(project, stageName);
+      if (!stage)
+        throw new FerryError(
+          'FERRY_ERR_STAGE_NOT_FOUND',
+          `Stage "${stageName}" not found in Project "${project}"`,
+        );
+      const freight = id
+        ? await store.getFreight(project, id)
+        : await store.getFreightByAlias(project, freightAlias!);
+      if (!freight) {
+        throw new FerryError(
+          'FERRY_ERR_FREIGHT_NOT_FOUND',
+          `Freight "${id ?? freightAlias}" not found in Project "${project}"`,
+        );
+      }
+      const availability = freightAvailability(stage, freight);
+      if (!availability.available)
+        throw new FerryError('FERRY_ERR_FREIGHT_NOT_AVAILABLE', availability.reason);
+      const now = clock();
+      const name = `${stageName}.${ulid(now.getTime()).toLowerCase()}.${freight.metadata.name.slice(0, 7)}`;
+      await bus.publish(
+        'CreatePromotion',
+        {
+          project,
+          promotion: name,
+          stage: stageName,
+          freight: freight.metadata.name,
+          requestedBy: 'api',
+          requestedAt: now.toISOString(),
+        },
+        `create-promotion:${project}:${name}`,
+      );
+      const promotion: Promotion = {
+        apiVersion: KARGO_API_VERSION,
+        kind: 'Promotion',
+        metadata: { name, namespace: project, creationTimestamp: now.toISOString() },
+        spec: {
+          stage: stageName,
+          freight: freight.metadata.name,
+          steps: stage.spec.promotionTemplate?.spec.steps ?? [],
+        },
+        status: {
+          phase: 'Pending',
+          message: 'requested',
+          currentStep: 0,
+          stepExecutionMetadata: [],
+          state: {},
+          requestedBy: 'api',
+          createdAt: now.toISOString(),
+          revision: 0,
+          ...(traceparentOf() ? { traceparent: traceparentOf() } : {}),
+        },
+      };
+      req.log.info(
+        { project, stage: stageName, promotion: name, freight: freight.metadata.name },
+        'promotion requested',
+      );
+      return reply.status(201).send(promotion);
+    },
+  );
+};
+
+const rank = (kind: string) => ({ Project: 0, ProjectConfig: 1, Warehouse: 2, Stage: 3 })[kind] ?? 9;

@@ -1,0 +1,34 @@
+import type { Freight, FreightDiscovered } from '@ferry/contracts';
+import { KARGO_API_VERSION } from '@ferry/contracts';
+import { freightAlias, freightId } from '@ferry/kargo';
+
+/**
+ * Builds the Freight that a discovery describes: id as Kargo computes it, alias derived
+ * from the id (so a redelivered message yields the same alias), status empty.
+ */
+export function freightFromDiscovery(
+  msg: FreightDiscovered,
+  now: string,
+  aliasTaken: (alias: string) => boolean,
+): Freight {
+  const origin = { kind: 'Warehouse' as const, name: msg.warehouse };
+  const images = msg.images.map((i) => ({ repoURL: i.repoURL, tag: i.tag, digest: i.digest }));
+  const id = freightId({ origin, images, commits: [], charts: [] });
+  const alias = freightAlias(id, aliasTaken);
+  return {
+    apiVersion: KARGO_API_VERSION,
+    kind: 'Freight',
+    metadata: {
+      name: id,
+      namespace: msg.project,
+      labels: { 'kargo.akuity.io/alias': alias },
+      creationTimestamp: now,
+    },
+    alias,
+    origin,
+    images,
+    commits: [],
+    charts: [],
+    status: { verifiedIn: {}, approvedFor: {}, currentlyIn: {} },
+  };
+}

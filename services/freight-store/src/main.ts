@@ -1,0 +1,4 @@
+import { runService } from '@ferry/runtime';
+import { startFreightStore } from './service.ts';
+
+await runService('freight-store', (deps) => startFreightStore(deps));

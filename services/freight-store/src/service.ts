@@ -1,0 +1,86 @@
+import type { RunningConsumer } from '@ferry/bus';
+import type { RunningService, ServiceDeps } from '@ferry/runtime';
+import { freightFromDiscovery } from './core.ts';
+
+/**
+ * freight-store: the one writer of Freight. Turns FreightDiscovered facts into Freight
+ * (once per content hash) and records verification on MarkFreightVerified commands.
+ */
+export async function startFreightStore(
+  deps: ServiceDeps,
+  clock: () => Date = () => new Date(),
+): Promise<RunningService> {
+  const { bus, store } = deps;
+  const consumers: RunningConsumer[] = [];
+
+  consumers.push(
+    await bus.consume({
+      type: 'FreightDiscovered',
+      durable: 'freight-store-discovered',
+      handler: async (msg, ctx) => {
+        const taken = await store.freightAliases(msg.project);
+        for (let attempt = 0; attempt < 5; attempt++) {
+          const now = clock();
+          const freight = freightFromDiscovery(msg, now.toISOString(), (a) => taken.has(a));
+          const outcome = await store.createFreight(freight, now.getTime());
+          if (outcome === 'alias-taken') {
+            taken.add(freight.alias);
+            continue;
+          }
+          const stored =
+            outcome === 'created' ? freight : await store.getFreight(msg.project, freight.metadata.name);
+          const log = ctx.log.child({ freight: freight.metadata.name, warehouse: msg.warehouse });
+          if (outcome === 'created') log.info({ alias: freight.alias }, 'freight created');
+          else log.debug('freight already known');
+          // Published on every delivery: the msg id makes it once within the dedupe window, and
+          // consumers are idempotent beyond it, so a crash after the write loses nothing.
+          await bus.publish(
+            'FreightCreated',
+            {
+              project: msg.project,
+              freight: freight.metadata.name,
+              alias: stored?.alias ?? freight.alias,
+              warehouse: msg.warehouse,
+            },
+            `freight-created:${msg.project}:${freight.metadata.name}`,
+          );
+          return;
+        }
+        throw new Error(`could not find a free alias for Freight from Warehouse ${msg.warehouse}`);
+      },
+    }),
+  );
+
+  consumers.push(
+    await bus.consume({
+      type: 'MarkFreightVerified',
+      durable: 'freight-store-verify',
+      handler: async (cmd, ctx) => {
+        const freight = await store.getFreight(cmd.project, cmd.freight);
+        if (!freight) {
+          ctx.log.warn({ freight: cmd.freight }, 'verification for unknown freight ignored');
+          return;
+        }
+        const fresh = await store.markFreightVerified(
+          cmd.project,
+          cmd.freight,
+          cmd.stage,
+          cmd.verifiedAt,
+          cmd.promotion,
+        );
+        if (fresh) ctx.log.info({ freight: cmd.freight, stage: cmd.stage }, 'freight verified');
+        await bus.publish(
+          'FreightVerified',
+          { project: cmd.project, freight: cmd.freight, stage: cmd.stage, promotion: cmd.promotion },
+          `freight-verified:${cmd.project}:${cmd.freight}:${cmd.stage}`,
+        );
+      },
+    }),
+  );
+
+  return {
+    stop: async () => {
+      await Promise.all(consumers.map((c) => c.stop()));
+    },
+  };
+}

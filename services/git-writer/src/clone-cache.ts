@@ -1,0 +1,429 @@
+/**
+ * The git port on the git CLI (through simple-git): one persistent bare cache per repository
+ * URL, temporary work trees per write.
+ *
+ * Layout under the cache root (`config.gitCacheDir`):
+ *   repos/<sanitised-url>-<hash>.git   bare partial clone (`--filter=blob:none` when the server can)
+ *   work/<pid>/<writeId>-<random>      `git worktree add --detach` of the cache, one per write
+ *
+ * Work trees are detached: no branch is checked out anywhere, so writes to different branches
+ * of one repository run side by side. Remote branches are fetched into `refs/remotes/origin/*`
+ * by explicit refspecs (a bare clone has no fetch refspec), and a push never updates local refs
+ * by itself, so the only writes to a cache's refs and work-tree list are fetch, `worktree
+ * add/remove` and the post-push ref update; those are serialised per cache in this process.
+ * Other processes sharing the directory keep their work trees under their own pid.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join, posix, relative, resolve, sep } from 'node:path';
+import type { Logger } from '@ferry/observability';
+import { simpleGit } from 'simple-git';
+import { EditPathError, PushRejectedError, RepoAccessError } from './errors.ts';
+import type { Author, GitPort, RemoteState, WorkTree } from './ports.ts';
+import { redactText, redactURL } from './redact.ts';
+
+/** Options of {@link CloneCache.open}. */
+export interface CloneCacheOptions {
+  /** Root directory of the cache (`config.gitCacheDir`). */
+  dir: string;
+  log: Logger;
+  /** A git command that prints nothing for this long is killed (default 120 s). */
+  idleTimeoutMs?: number;
+}
+
+// Git's messages that mean "this repository is not there for you": retrying will not help.
+const ACCESS_DENIED = [
+  /does not appear to be a git repository/i,
+  /repository .*not found/i,
+  /Repository not found/i,
+  /Authentication failed/i,
+  /could not read (Username|Password)/i,
+  /terminal prompts disabled/i,
+  /Permission denied/i,
+  /returned error: 40[134]/i,
+  /\[remote rejected\]/i,
+  /protected branch/i,
+];
+const PUSH_REJECTED = [/\[rejected\]/, /non-fast-forward/i, /fetch first/i, /stale info/i];
+
+/** The directory name of a repository's cache: readable, unique, credential-free. */
+export function cacheNameFor(repoURL: string): string {
+  const url = redactURL(repoURL);
+  const readable = url
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^[._]+|[._]+$/g, '')
+    .slice(0, 60);
+  const hash = createHash('sha256').update(url).digest('hex').slice(0, 12);
+  return `${readable || 'repo'}-${hash}.git`;
+}
+
+/** A git command failed; the message is redacted and never carries the raw error (it may hold credentials). */
+export class GitCommandError extends Error {
+  /** What git printed, redacted. */
+  readonly output: string;
+  constructor(command: string, output: string) {
+    super(`git ${command} failed: ${output}`);
+    this.name = 'GitCommandError';
+    this.output = output;
+  }
+}
+
+/** The bare-cache implementation of {@link GitPort}. */
+export class CloneCache implements GitPort {
+  /** Root of the cache. */
+  readonly root: string;
+  private readonly reposDir: string;
+  private readonly workDir: string;
+  private readonly log: Logger;
+  private readonly idleTimeoutMs: number;
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  private constructor(opts: CloneCacheOptions) {
+    this.root = resolve(opts.dir);
+    this.reposDir = join(this.root, 'repos');
+    this.workDir = join(this.root, 'work', String(process.pid));
+    this.log = opts.log;
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? 120_000;
+  }
+
+  /** Opens (creating) the cache and removes what crashed writers left behind. */
+  static async open(opts: CloneCacheOptions): Promise<CloneCache> {
+    const cache = new CloneCache(opts);
+    await cache.cleanStale();
+    return cache;
+  }
+
+  /** The bare cache directory of a repository. */
+  cacheDirFor(repoURL: string): string {
+    return join(this.reposDir, cacheNameFor(repoURL));
+  }
+
+  async sync(repoURL: string, branches: readonly string[]): Promise<RemoteState> {
+    const dir = this.cacheDirFor(repoURL);
+    return this.locked(dir, async () => {
+      await this.ensureCache(repoURL, dir);
+      const listed = await this.remote(dir, [
+        'ls-remote',
+        '--symref',
+        'origin',
+        'HEAD',
+        ...branches.map((b) => `refs/heads/${b}`),
+      ]);
+      const heads = new Map<string, string>();
+      let defaultBranch: string | undefined;
+      let headSha: string | undefined;
+      for (const line of listed.split('\n')) {
+        const [left, ref] = line.split('\t');
+        if (!left || !ref) continue;
+        if (left.startsWith('ref: ') && ref === 'HEAD')
+          defaultBranch = left.slice(5).replace(/^refs\/heads\//, '');
+        else if (ref === 'HEAD') headSha = left;
+        else if (ref.startsWith('refs/heads/')) heads.set(ref.slice(11), left);
+      }
+      if (defaultBranch && headSha && !heads.has(defaultBranch)) heads.set(defaultBranch, headSha);
+
+      const local = await this.localRemoteRefs(dir);
+      const stale = [...heads].filter(([b, sha]) => local.get(b) !== sha).map(([b]) => b);
+      if (stale.length > 0) {
+        await this.remote(dir, [
+          'fetch',
+          '--no-tags',
+          'origin',
+          ...stale.map((b) => `+refs/heads/${b}:refs/remotes/origin/${b}`),
+        ]);
+        // The branch may have moved between ls-remote and fetch; what was fetched is what we have.
+        const fetched = await this.localRemoteRefs(dir);
+        for (const b of stale) {
+          const sha = fetched.get(b);
+          if (sha) heads.set(b, sha);
+        }
+      }
+      for (const b of branches) {
+        if (!heads.has(b) && local.has(b))
+          await this.git(dir, ['update-ref', '-d', `refs/remotes/origin/${b}`]);
+      }
+      return { heads, defaultBranch };
+    });
+  }
+
+  async findCommitWithTrailer(
+    repoURL: string,
+    head: string,
+    trailer: string,
+    depth: number,
+  ): Promise<string | undefined> {
+    const out = await this.git(this.cacheDirFor(repoURL), [
+      'log',
+      `-n${depth}`,
+      '--format=%H%x00%B%x1e',
+      head,
+    ]);
+    for (const entry of out.split('\x1e')) {
+      const [sha, body] = entry.replace(/^\n/, '').split('\0');
+      if (sha && body?.split('\n').some((l) => l.trimEnd() === trailer)) return sha;
+    }
+    return undefined;
+  }
+
+  async checkout(repoURL: string, commit: string, label: string): Promise<WorkTree> {
+    const dir = this.cacheDirFor(repoURL);
+    await mkdir(this.workDir, { recursive: true });
+    const name = `${label.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 40)}-${randomBytes(4).toString('hex')}`;
+    const path = join(this.workDir, name);
+    await this.locked(dir, () => this.remote(dir, ['worktree', 'add', '--detach', path, commit]));
+    return new GitWorkTree(this, dir, path, await realpath(path));
+  }
+
+  /**
+   * Runs a git command in `baseDir`; errors come back redacted. `env` adds to (and wins over)
+   * this process's environment.
+   */
+  async git(
+    baseDir: string,
+    args: string[],
+    config: string[] = [],
+    env: Record<string, string> = {},
+  ): Promise<string> {
+    const git = simpleGit({ baseDir, config, timeout: { block: this.idleTimeoutMs } }).env({
+      ...process.env,
+      // Never wait for a password on a terminal; English messages, which errors are matched on.
+      GIT_TERMINAL_PROMPT: '0',
+      LC_ALL: 'C',
+      LANG: 'C',
+      ...env,
+    });
+    try {
+      return await git.raw(args);
+    } catch (err) {
+      throw new GitCommandError(args[0] ?? '', redactText((err as Error).message).trim());
+    }
+  }
+
+  /** Runs a command that talks to the remote; access problems become {@link RepoAccessError}. */
+  async remote(baseDir: string, args: string[], config: string[] = []): Promise<string> {
+    try {
+      return await this.git(baseDir, args, config);
+    } catch (err) {
+      throw classify(err as GitCommandError);
+    }
+  }
+
+  /** Serialises mutations of one cache in this process. */
+  async locked<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => {});
+    this.locks.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    }
+  }
+
+  private async ensureCache(repoURL: string, dir: string): Promise<void> {
+    if (await exists(join(dir, 'HEAD'))) {
+      // The same repository may come with other (rotated) credentials; the cache follows.
+      const current = (await this.git(dir, ['config', '--get', 'remote.origin.url']).catch(() => '')).trim();
+      if (current !== repoURL) await this.git(dir, ['remote', 'set-url', 'origin', repoURL]);
+      return;
+    }
+    await mkdir(this.reposDir, { recursive: true });
+    await rm(dir, { recursive: true, force: true });
+    // Clone beside the final place and rename, so a crash never leaves a half cache behind.
+    const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const log = this.log.child({ repo: redactURL(repoURL) });
+    try {
+      try {
+        await this.remote(this.reposDir, [
+          'clone',
+          '--bare',
+          '--no-tags',
+          '--filter=blob:none',
+          repoURL,
+          tmp,
+        ]);
+      } catch (err) {
+        if (err instanceof RepoAccessError) throw err;
+        log.warn({ err }, 'partial clone failed; cloning in full');
+        await rm(tmp, { recursive: true, force: true });
+        await this.remote(this.reposDir, ['clone', '--bare', '--no-tags', repoURL, tmp]);
+      }
+      await rename(tmp, dir);
+      log.info({ dir }, 'cloned repository into the cache');
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  private async localRemoteRefs(dir: string): Promise<Map<string, string>> {
+    const out = await this.git(dir, [
+      'for-each-ref',
+      '--format=%(objectname) %(refname)',
+      'refs/remotes/origin/',
+    ]);
+    const refs = new Map<string, string>();
+    for (const line of out.split('\n')) {
+      const [sha, ref] = line.split(' ');
+      if (sha && ref) refs.set(ref.slice('refs/remotes/origin/'.length), sha);
+    }
+    return refs;
+  }
+
+  /** Records a pushed commit as the remote branch's head, so the next sync need not fetch it. */
+  async notePushed(dir: string, branch: string, commit: string): Promise<void> {
+    await this.locked(dir, () => this.git(dir, ['update-ref', `refs/remotes/origin/${branch}`, commit]));
+  }
+
+  /** Removes a work tree (and its entry in the cache). */
+  async removeWorkTree(dir: string, path: string): Promise<void> {
+    await this.locked(dir, async () => {
+      try {
+        await this.git(dir, ['worktree', 'remove', '--force', path]);
+      } catch (err) {
+        this.log.warn({ err, path }, 'worktree remove failed; deleting the directory');
+        await rm(path, { recursive: true, force: true });
+        await this.git(dir, ['worktree', 'prune']).catch(() => '');
+      }
+    });
+  }
+
+  private async cleanStale(): Promise<void> {
+    await mkdir(this.reposDir, { recursive: true });
+    const workRoot = join(this.root, 'work');
+    await mkdir(workRoot, { recursive: true });
+    for (const entry of await readdir(workRoot)) {
+      const pid = Number(entry);
+      // Our own pid's directory is stale too: a restarted container may reuse the pid.
+      if (!Number.isInteger(pid) || pid === process.pid || !alive(pid)) {
+        await rm(join(workRoot, entry), { recursive: true, force: true });
+        this.log.info({ dir: join(workRoot, entry) }, 'removed stale work trees');
+      }
+    }
+    for (const entry of await readdir(this.reposDir)) {
+      const dir = join(this.reposDir, entry);
+      if (entry.includes('.tmp-')) await rm(dir, { recursive: true, force: true });
+      else
+        await this.git(dir, ['worktree', 'prune']).catch((err: unknown) =>
+          this.log.warn({ err, dir }, 'worktree prune failed'),
+        );
+    }
+  }
+}
+
+/** A temporary work tree of a cache, detached at one commit. */
+class GitWorkTree implements WorkTree {
+  private readonly cache: CloneCache;
+  private readonly cacheDir: string;
+  private readonly path: string;
+  private readonly realRoot: string;
+  private readonly written = new Set<string>();
+
+  constructor(cache: CloneCache, cacheDir: string, path: string, realRoot: string) {
+    this.cache = cache;
+    this.cacheDir = cacheDir;
+    this.path = path;
+    this.realRoot = realRoot;
+  }
+
+  /** The real path of a repository-relative path, refusing any that leaves the work tree. */
+  private async resolve(rel: string): Promise<string | undefined> {
+    let real: string;
+    try {
+      real = await realpath(join(this.path, rel));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+      // A missing file's directory may still lead outside; that is the error to report.
+      const parent = posix.dirname(rel);
+      if (parent !== '.' && parent !== rel) await this.resolve(parent);
+      return undefined;
+    }
+    if (real !== this.realRoot && !real.startsWith(this.realRoot + sep)) {
+      throw new EditPathError(
+        `"${rel}" resolves outside the repository through a symlink; edit a path inside the repository`,
+      );
+    }
+    if (relative(this.realRoot, real).split(sep).includes('.git')) {
+      throw new EditPathError(`"${rel}" resolves into git's own data; edit a path inside the repository`);
+    }
+    return real;
+  }
+
+  async readFile(rel: string): Promise<string | undefined> {
+    const real = await this.resolve(rel);
+    if (!real || !(await stat(real)).isFile()) return undefined;
+    return readFile(real, 'utf8');
+  }
+
+  async writeFile(rel: string, text: string): Promise<void> {
+    const real = await this.resolve(rel);
+    if (!real) throw new EditPathError(`"${rel}" does not exist`);
+    await writeFile(real, text, 'utf8');
+    this.written.add(relative(this.realRoot, real).split(sep).join('/'));
+  }
+
+  async commit(message: string, author: Author): Promise<string> {
+    await this.cache.git(this.path, ['add', '--', ...this.written]);
+    // gc runs from fetch, under the cache lock; never from a commit beside other writers.
+    const config = ['commit.gpgsign=false', 'gc.auto=0'];
+    // The identity goes in the environment, which beats any GIT_AUTHOR_* the process inherited.
+    const identity = {
+      GIT_AUTHOR_NAME: author.name,
+      GIT_AUTHOR_EMAIL: author.email,
+      GIT_COMMITTER_NAME: author.name,
+      GIT_COMMITTER_EMAIL: author.email,
+    };
+    await this.cache.git(this.path, ['commit', '--no-verify', '--quiet', '-m', message], config, identity);
+    return (await this.cache.git(this.path, ['rev-parse', 'HEAD'])).trim();
+  }
+
+  async push(commit: string, branch: string): Promise<void> {
+    try {
+      await this.cache.git(this.path, ['push', '--no-verify', 'origin', `${commit}:refs/heads/${branch}`]);
+    } catch (err) {
+      const message = (err as Error).message;
+      if (PUSH_REJECTED.some((re) => re.test(message)) && !/\[remote rejected\]/.test(message)) {
+        throw new PushRejectedError(message);
+      }
+      throw classify(err as GitCommandError);
+    }
+    await this.cache.notePushed(this.cacheDir, branch, commit);
+  }
+
+  async dispose(): Promise<void> {
+    await this.cache.removeWorkTree(this.cacheDir, this.path);
+  }
+}
+
+/** Turns git's "no such repository / not for you" into a permanent error; others stay transient. */
+function classify(err: GitCommandError): Error {
+  if (!ACCESS_DENIED.some((re) => re.test(err.message))) return err;
+  const reason = err.output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^(fatal|error|remote|!):?/i.test(l) || /rejected/.test(l))
+    .map((l) => l.replace(/^(fatal|error):\s*/i, ''))
+    .join('; ');
+  return new RepoAccessError(reason || err.output);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The ports the write procedure needs. `clone-cache.ts` implements the git ones with the git
+ * CLI; tests may hand in fakes.
+ */
+import type { Store } from '@ferry/store';
+
+/** Branch heads of a remote, as of the last sync. */
+export interface RemoteState {
+  /** The sha of each asked-for branch that exists on the remote (absent = no such branch). */
+  heads: ReadonlyMap<string, string>;
+  /** The remote's default branch (what its HEAD points at); undefined for an empty repository. */
+  defaultBranch: string | undefined;
+}
+
+/** A commit author. */
+export interface Author {
+  name: string;
+  email: string;
+}
+
+/** A repository's local cache, kept across writes. */
+export interface GitPort {
+  /**
+   * Brings the cache of `repoURL` up to date for `branches` and the default branch, cloning it
+   * the first time. Throws `RepoAccessError` when the repository is missing or refuses access;
+   * other errors are transient.
+   */
+  sync(repoURL: string, branches: readonly string[]): Promise<RemoteState>;
+  /**
+   * The newest of the last `depth` commits reachable from `head` whose message has a line equal
+   * to `trailer`, or undefined.
+   */
+  findCommitWithTrailer(
+    repoURL: string,
+    head: string,
+    trailer: string,
+    depth: number,
+  ): Promise<string | undefined>;
+  /** Makes a temporary work tree of the cache at `commit`; `label` names it for people. */
+  checkout(repoURL: string, commit: string, label: string): Promise<WorkTree>;
+}
+
+/** A temporary work tree; always `dispose()` it. */
+export interface WorkTree {
+  /**
+   * A file's text by repository-relative path; undefined when there is no such file. Throws
+   * `EditPathError` when the path resolves outside the work tree (through a symlink).
+   */
+  readFile(path: string): Promise<string | undefined>;
+  /** Replaces a file's text (the file was read before). */
+  writeFile(path: string, text: string): Promise<void>;
+  /** Commits the written files on top of the checked-out commit; returns the new sha. */
+  commit(message: string, author: Author): Promise<string>;
+  /**
+   * Points the remote `branch` at `commit` (creating the branch when missing). Throws
+   * `PushRejectedError` when the branch moved on the remote, `RepoAccessError` when the remote
+   * refuses the push for good.
+   */
+  push(commit: string, branch: string): Promise<void>;
+  /** Removes the work tree. */
+  dispose(): Promise<void>;
+}
+
+/** The part of the store git-writer uses: write records and leases. */
+export type WriteStore = Pick<
+  Store,
+  'getGitWrite' | 'putGitWrite' | 'acquireLease' | 'renewLease' | 'releaseLease' | 'currentFence'
+>;

@@ -1,0 +1,50 @@
+import type { Freight, PromotionWorkspace, SyncArgoCDApp, WriteGit } from '@ferry/contracts';
+import type { ArgoCDOpRecord, GitWriteRecord } from '@ferry/store';
+
+/** Read access to the outcomes other services record for a step. */
+export interface ResultPort {
+  gitWrite(writeId: string): Promise<GitWriteRecord | undefined>;
+  argocdOp(opId: string): Promise<ArgoCDOpRecord | undefined>;
+}
+
+/** A command a step asks the promoter to publish (idempotent by `msgId`). */
+export type StepCommand =
+  | { type: 'WriteGit'; payload: WriteGit; msgId: string }
+  | { type: 'SyncArgoCDApp'; payload: SyncArgoCDApp; msgId: string };
+
+/** Everything a step may see: its evaluated config, the Freight, earlier outputs, the plan. */
+export interface StepContext {
+  project: string;
+  stage: string;
+  promotion: string;
+  stepIndex: number;
+  alias: string;
+  freight: Freight;
+  /** The step's config with every `${{ }}` expression evaluated. */
+  config: Record<string, unknown>;
+  /** Outputs of earlier steps by alias. */
+  outputs: Readonly<Record<string, Record<string, unknown>>>;
+  /** The git work planned so far; steps that plan git work change it. */
+  workspace: PromotionWorkspace;
+  results: ResultPort;
+  defaults: { argocdTimeoutSeconds: number };
+  /** Milliseconds since the step started (for steps that wait). */
+  elapsedMs: number;
+}
+
+/** A step's outcome. `Running` means: call again when something changes. */
+export interface StepResult {
+  status: 'Succeeded' | 'Running' | 'Failed' | 'Errored';
+  outputs?: Record<string, unknown>;
+  message?: string;
+  commands?: StepCommand[];
+}
+
+/** One built-in promotion step. */
+export interface StepRunner {
+  /** The `uses` name, as in Kargo. */
+  uses: string;
+  /** How long the step may stay Running before it is Errored. */
+  defaultTimeoutMs: number;
+  run(ctx: StepContext): Promise<StepResult>;
+}

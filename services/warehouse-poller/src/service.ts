@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import type { Warehouse } from '@ferry/contracts';
+import { parseGoDuration } from '@ferry/kargo';
+import { withSpan } from '@ferry/observability';
+import { credentialsFromDockerConfig, RegistryClient } from '@ferry/registry';
+import { every, type RunningService, type ServiceDeps } from '@ferry/runtime';
+import { Keys } from '@ferry/store';
+import { discoverWarehouse, type RegistryPort } from './discover.ts';
+
+const DEFAULT_INTERVAL_MS = 5 * 60_000;
+
+/** Options for tests: a fake registry, a clock, a faster schedule tick. */
+export interface PollerOptions {
+  registry?: RegistryPort;
+  clock?: () => Date;
+  tickMs?: number;
+}
+
+/**
+ * warehouse-poller: discovers each Warehouse when it is due (its interval) or when asked
+ * (RefreshWarehouse), reports the best artifacts as FreightDiscovered. The schedule lives in
+ * Redis, and a lease per Warehouse keeps replicas from discovering the same one at once.
+ */
+export async function startWarehousePoller(
+  deps: ServiceDeps,
+  options: PollerOptions = {},
+): Promise<RunningService> {
+  const { bus, store, config, log } = deps;
+  const clock = options.clock ?? (() => new Date());
+  const registry: RegistryPort =
+    options.registry ??
+    new RegistryClient({
+      insecureRegistries: [...config.insecureRegistries],
+      credentials: config.registryAuthFile
+        ? credentialsFromDockerConfig(JSON.parse(readFileSync(config.registryAuthFile, 'utf8')))
+        : undefined,
+    });
+
+  const intervalOf = (wh: Warehouse): number => {
+    try {
+      return parseGoDuration(wh.spec.interval) || DEFAULT_INTERVAL_MS;
+    } catch {
+      return DEFAULT_INTERVAL_MS;
+    }
+  };
+
+  /** Discovers one Warehouse under its lease; returns false when another replica holds it. */
+  const discover = async (project: string, name: string, reason: string): Promise<boolean> => {
+    const lease = await store.acquireLease(`poll:${project}/${name}`, 60_000);
+    if (!lease) return false;
+    try {
+      const wh = await store.getWarehouse(project, name);
+      if (!wh) {
+        await store.redis.zrem(Keys.pollSchedule(), `${project}/${name}`);
+        return true;
+      }
+      await withSpan(
+        'discover warehouse',
+        { attributes: { 'ferry.project': project, 'ferry.warehouse': name } },
+        async () => {
+          const wlog = log.child({ project, warehouse: name, reason });
+          const started = clock();
+          const result = await discoverWarehouse(wh, registry, started);
+          await store.putWarehouseStatus(project, name, result.status);
+          if (result.errors.length) wlog.warn({ errors: result.errors }, 'discovery found problems');
+          if (result.images && wh.spec.freightCreationPolicy === 'Automatic') {
+            await bus.publish(
+              'FreightDiscovered',
+              { project, warehouse: name, images: result.images, discoveredAt: started.toISOString() },
+              `discovered:${project}:${name}:${result.status.lastFreightID}`,
+            );
+          }
+          wlog.info(
+            { ms: clock().getTime() - started.getTime(), freight: result.status.lastFreightID },
+            'discovery finished',
+          );
+        },
+      );
+      await store.scheduleDiscovery(project, name, clock().getTime() + intervalOf(wh));
+      return true;
+    } finally {
+      await store.releaseLease(lease);
+    }
+  };
+
+  /** Puts every Warehouse on the schedule (new ones due now); existing entries are kept. */
+  const ensureScheduled = async () => {
+    for (const p of await store.listProjects()) {
+      for (const wh of await store.listWarehouses(p.metadata.name)) {
+        await store.redis.zadd(
+          Keys.pollSchedule(),
+          'NX',
+          clock().getTime(),
+          `${p.metadata.name}/${wh.metadata.name}`,
+        );
+      }
+    }
+  };
+
+  const tick = async () => {
+    const due = await store.dueDiscoveries(clock().getTime());
+    await Promise.all(
+      due.map(async (member) => {
+        const [project, name] = member.split('/') as [string, string];
+        await discover(project, name, 'interval').catch((err) =>
+          log.error({ err, project, warehouse: name }, 'discovery failed'),
+        );
+      }),
+    );
+  };
+
+  await ensureScheduled();
+  const consumers = [
+    await bus.consume({
+      type: 'RefreshWarehouse',
+      durable: 'poller-refresh',
+      handler: async (cmd, ctx) => {
+        ctx.log.info({ warehouse: cmd.warehouse }, 'refresh requested');
+        // Another replica discovering it right now will have the newest tags anyway, unless the
+        // push landed after its listing began: so wait for its lease rather than skipping.
+        for (let i = 0; i < 100; i++) {
+          if (await discover(cmd.project, cmd.warehouse, 'refresh')) return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error(`warehouse ${cmd.warehouse} stayed busy; will retry`);
+      },
+    }),
+    await bus.consume({
+      type: 'DefinitionsApplied',
+      durable: 'poller-definitions',
+      handler: async (evt) => {
+        for (const r of evt.resources) {
+          if (r.kind === 'Warehouse')
+            await store.scheduleDiscovery(evt.project, r.name, clock().getTime(), true);
+        }
+        await tickNow();
+      },
+    }),
+  ];
+  const timer = every(options.tickMs ?? 1000, tick, log);
+  const reconcile = every(config.reconcileIntervalMs, ensureScheduled, log);
+  const tickNow = () => tick().catch((err) => log.error({ err }, 'discovery tick failed'));
+
+  return {
+    stop: async () => {
+      await Promise.all(consumers.map((c) => c.stop()));
+      await timer.stop();
+      await reconcile.stop();
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import { createWriteStream } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '@ferry/cli';
+import { type Fleet, portOpen, startFleet } from '@ferry/launcher';
+import { freePort } from '@ferry/support';
+import { Redis } from 'ioredis';
+
+/** Output of one in-process CLI run. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A running Ferry (six processes) for a test, with its own NATS, a Redis database and an API port. */
+export interface FerryUnderTest {
+  server: string;
+  env: NodeJS.ProcessEnv;
+  fleet: Fleet;
+  logFile: string;
+  redis: Redis;
+  ferry(...args: string[]): Promise<CliResult>;
+  stop(): Promise<void>;
+}
+
+/** Starts Ferry's services as processes against the given NATS and a Redis database of the test's own. */
+export async function startFerry(opts: {
+  natsUrl: string;
+  kubeconfig: string;
+  redisDb: number;
+}): Promise<FerryUnderTest> {
+  const dir = await mkdtemp(join(tmpdir(), 'ferry-e2e-'));
+  const port = await freePort();
+  const redisUrl = `redis://127.0.0.1:6379/${opts.redisDb}`;
+  const redis = new Redis(redisUrl);
+  await redis.flushdb();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    FERRY_NATS_URL: opts.natsUrl,
+    FERRY_REDIS_URL: redisUrl,
+    FERRY_API_PORT: String(port),
+    FERRY_GIT_CACHE_DIR: join(dir, 'git-cache'),
+    FERRY_RECONCILE_INTERVAL_MS: '2000',
+    FERRY_LOG_LEVEL: process.env.FERRY_LOG_LEVEL ?? 'info',
+    KUBECONFIG: opts.kubeconfig,
+  };
+  const logFile = join(dir, 'ferry.log');
+  const log = createWriteStream(logFile);
+  const fleet = startFleet({ env, onLine: (s, line) => log.write(`[${s}] ${line}\n`) });
+  const server = `http://127.0.0.1:${port}`;
+  const until = Date.now() + 30_000;
+  while (!(await portOpen('127.0.0.1', port, 200))) {
+    if (Date.now() > until) throw new Error(`the api did not listen within 30s; see ${logFile}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const ferry = async (...args: string[]): Promise<CliResult> => {
+    let stdout = '';
+    let stderr = '';
+    const code = await run(['--server', server, ...args], {
+      stdout: { write: (t: string) => (stdout += t) },
+      stderr: { write: (t: string) => (stderr += t) },
+      env: {},
+    });
+    return { code, stdout, stderr };
+  };
+  return {
+    server,
+    env,
+    fleet,
+    logFile,
+    redis,
+    ferry,
+    stop: async () => {
+      await fleet.stop();
+      await redis.quit();
+      log.end();
+    },
+  };
+}
+
+/** Polls `probe` until it returns a value (not undefined), or fails naming what was awaited. */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(
+    `timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`,
+  );
+}
