@@ -119,7 +119,9 @@ export class CloneCache implements GitPort {
         if (left.startsWith('ref: ') && ref === 'HEAD')
           defaultBranch = left.slice(5).replace(/^refs\/heads\//, '');
         else if (ref === 'HEAD') headSha = left;
-        else if (ref.startsWith('refs/heads/')) heads.set(ref.slice(11), left);
+        // ls-remote patterns match ref tails; keep exact names only.
+        else if (ref.startsWith('refs/heads/') && branches.includes(ref.slice(11)))
+          heads.set(ref.slice(11), left);
       }
       if (defaultBranch && headSha && !heads.has(defaultBranch)) heads.set(defaultBranch, headSha);
 
@@ -241,6 +243,7 @@ export class CloneCache implements GitPort {
           '--bare',
           '--no-tags',
           '--filter=blob:none',
+          '--',
           repoURL,
           tmp,
         ]);
@@ -248,7 +251,7 @@ export class CloneCache implements GitPort {
         if (err instanceof RepoAccessError) throw err;
         log.warn({ err }, 'partial clone failed; cloning in full');
         await rm(tmp, { recursive: true, force: true });
-        await this.remote(this.reposDir, ['clone', '--bare', '--no-tags', repoURL, tmp]);
+        await this.remote(this.reposDir, ['clone', '--bare', '--no-tags', '--', repoURL, tmp]);
       }
       await rename(tmp, dir);
       log.info({ dir }, 'cloned repository into the cache');

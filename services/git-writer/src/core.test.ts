@@ -340,3 +340,24 @@ describe('performWrite (fakes)', () => {
     assert.deepEqual(git.calls, []);
   });
 });
+
+describe('performWrite refuses bad names up front', () => {
+  test('a branch name git cannot take ends Failed without touching git', async () => {
+    const { git, deps } = setup();
+    const fact = await performWrite(cmd({ targetBranch: 'env dev' }), deps);
+    assert.equal(fact.outcome, 'Failed');
+    assert.equal(
+      fact.message,
+      `cannot write branch "env dev" of https://git.example.com/org/gitops.git: branch name "env dev" contains a space, a control character or one of ~ ^ : ? * [ \\; fix the Stage's branch`,
+    );
+    assert.deepEqual(git.calls, []);
+  });
+
+  test('a repository URL that reads as a git option ends Failed', async () => {
+    const { git, deps } = setup();
+    const fact = await performWrite(cmd({ repoURL: '--upload-pack=touch /tmp/pwned' }), deps);
+    assert.equal(fact.outcome, 'Failed');
+    assert.match(fact.message ?? '', /the repository URL starts with "-"; fix the Stage's repoURL$/);
+    assert.deepEqual(git.calls, []);
+  });
+});

@@ -19,7 +19,7 @@ import {
   RepoAccessError,
   WriteFailedError,
 } from './errors.ts';
-import { kustomizationCandidates, normaliseEditPath } from './paths.ts';
+import { branchNameProblem, kustomizationCandidates, normaliseEditPath, repoURLProblem } from './paths.ts';
 import type { Author, GitPort, WorkTree, WriteStore } from './ports.ts';
 import { redactURL } from './redact.ts';
 
@@ -188,6 +188,18 @@ async function write(
   const where = `branch "${cmd.targetBranch}" of ${repo}`;
   const branches = [...new Set([cmd.targetBranch, cmd.sourceBranch].filter((b): b is string => !!b))];
   const trailer = trailerLine(cmd.writeId);
+  const urlProblem = repoURLProblem(cmd.repoURL);
+  if (urlProblem)
+    throw new WriteFailedError(
+      `cannot write ${where}: the repository URL ${urlProblem}; fix the Stage's repoURL`,
+    );
+  for (const b of branches) {
+    const problem = branchNameProblem(b);
+    if (problem)
+      throw new WriteFailedError(
+        `cannot write ${where}: branch name "${b}" ${problem}; fix the Stage's branch`,
+      );
+  }
   const span = <T>(name: string, fn: () => Promise<T>): Promise<T> =>
     withSpan(name, { attributes: { 'ferry.write_id': cmd.writeId, 'ferry.attempt': progress.attempts } }, fn);
 

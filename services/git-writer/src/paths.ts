@@ -30,3 +30,30 @@ export function normaliseEditPath(path: string): string {
 export function kustomizationCandidates(dir: string): string[] {
   return KUSTOMIZATION_FILES.map((f) => (dir === '' ? f : `${dir}/${f}`));
 }
+
+/**
+ * Why a branch name cannot be used (git's `check-ref-format` rules, the ones that matter), or
+ * undefined when it is fine. Checked up front so a bad name fails the write instead of making
+ * git fail on every redelivery.
+ */
+export function branchNameProblem(name: string): string | undefined {
+  if (name === '' || name === '@') return 'is empty';
+  if (name.startsWith('-')) return 'starts with "-"';
+  if (name.startsWith('/') || name.endsWith('/') || name.includes('//')) return 'has an empty path component';
+  if (name.endsWith('.') || name.endsWith('.lock')) return 'ends with "." or ".lock"';
+  if (name.includes('..') || name.includes('@{')) return 'contains ".." or "@{"';
+  if (/[\s~^:?*[\\\x00-\x1f\x7f]/.test(name))
+    return 'contains a space, a control character or one of ~ ^ : ? * [ \\';
+  if (name.split('/').some((c) => c.startsWith('.'))) return 'has a component starting with "."';
+  return undefined;
+}
+
+/**
+ * Why a repository URL cannot be used, or undefined. Only what would make git read the URL as
+ * something else is refused (an option, a line break); git judges the rest.
+ */
+export function repoURLProblem(url: string): string | undefined {
+  if (url.startsWith('-')) return 'starts with "-"';
+  if (/[\s\x00-\x1f]/.test(url)) return 'contains whitespace or a control character';
+  return undefined;
+}
