@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { freightId } from '@ferry/kargo';
+import { type OtlpReceiver, startOtlpReceiver } from '@ferry/support';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -19,6 +20,7 @@ const project = `e2e-${Date.now().toString(36)}`;
 let env: DemoEnvironment;
 let nats: Awaited<ReturnType<typeof startPrivateNats>>;
 let ferry: FerryUnderTest;
+let otlp: OtlpReceiver;
 const pushed: Record<string, string> = {};
 
 before(async () => {
@@ -27,13 +29,20 @@ before(async () => {
   for (const tag of ['0.9.0', '1.0.0-rc.1', '1.0.0', '2.0.0', 'latest']) {
     pushed[tag] = (await env.registry.pushImage('demo/app', tag)).digest;
   }
-  ferry = await startFerry({ natsUrl: nats.url, kubeconfig: env.kube.kubeconfigPath, redisDb: 9 });
+  otlp = await startOtlpReceiver();
+  ferry = await startFerry({
+    natsUrl: nats.url,
+    kubeconfig: env.kube.kubeconfigPath,
+    redisDb: 9,
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url },
+  });
 });
 
 after(async () => {
   await ferry?.stop();
   await nats?.close();
   await env?.close();
+  await otlp?.close();
   if (process.exitCode) console.error(`ferry logs: ${ferry?.logFile}`);
 });
 
@@ -119,6 +128,8 @@ test('a Freight travels dev → uat → prod', async () => {
   const elapsed = Date.now() - started;
   assert.equal(dev.code, 0, `${dev.stdout}\n${dev.stderr}`);
   console.log(`promote dev → Succeeded: ${elapsed} ms (ferry promote --wait, wall clock)`);
+  const promotionName = /promotion\.kargo\.akuity\.io\/(\S+) created/.exec(dev.stdout)?.[1];
+  assert.ok(promotionName, dev.stdout);
 
   const afterDev = await env.git.commits('gitops', 'main');
   assert.equal(afterDev.length, before.length + 1, 'exactly one commit');
@@ -234,4 +245,90 @@ test('a WriteGit delivered twice makes one commit', async () => {
   assert.equal(afterWrites.length, before.length + 1, 'one commit for two deliveries');
   assert.match(await env.git.readFile('gitops', 'main', 'stages/dev/kustomization.yaml'), /newTag: 1\.0\.1/);
   await nc.close();
+});
+
+test('a Promotion is one trace across every service, exported over OTLP', async () => {
+  const list = json<{
+    items: Array<{ metadata: { name: string }; spec: { stage: string }; status: { traceparent?: string } }>;
+  }>(await ferry.ferry('get', 'promotions', '-p', project, '--stage', 'dev', '-o', 'json'));
+  const traceparent = list.items[0]?.status.traceparent;
+  assert.ok(traceparent, 'the Promotion keeps its traceparent');
+  const traceId = traceparent.split('-')[1]!;
+  const wanted = [
+    'ferry-api',
+    'ferry-promoter',
+    'ferry-git-writer',
+    'ferry-argocd-syncer',
+    'ferry-freight-store',
+  ];
+  const spans = await eventually(
+    'the Promotion trace from every service, with no orphan span',
+    async () => {
+      const mine = otlp.spans.filter((sp) => sp.traceId === traceId);
+      const services = new Set(mine.map((sp) => sp.service));
+      const ids = new Set(mine.map((sp) => sp.spanId));
+      const roots = mine.filter((sp) => !sp.parentSpanId);
+      const orphans = mine.filter((sp) => sp.parentSpanId && !ids.has(sp.parentSpanId));
+      return wanted.every((w) => services.has(w)) && roots.length === 1 && orphans.length === 0
+        ? mine
+        : undefined;
+    },
+    15_000,
+  );
+  const root = spans.find((sp) => !sp.parentSpanId)!;
+  assert.equal(root.service, 'ferry-api');
+  assert.equal(root.name, 'POST /api/v1/projects/:project/promotions');
+  assert.ok(spans.some((sp) => sp.service === 'ferry-git-writer' && sp.name === 'process WriteGit'));
+  assert.ok(spans.some((sp) => sp.service === 'ferry-argocd-syncer' && sp.name === 'process SyncArgoCDApp'));
+});
+
+test('auto-promotion: new Freight goes to dev by itself where a ProjectConfig policy allows it', async () => {
+  const file = join(tmpdir(), `${project}-config.yaml`);
+  await writeFile(
+    file,
+    `apiVersion: kargo.akuity.io/v1alpha1
+kind: ProjectConfig
+metadata:
+  name: ${project}
+  namespace: ${project}
+spec:
+  promotionPolicies:
+    - stageSelector:
+        name: dev
+      autoPromotionEnabled: true
+`,
+  );
+  assert.equal((await ferry.ferry('apply', '-f', file)).code, 0);
+  pushed['1.0.5'] = (await env.registry.pushImage('demo/app', '1.0.5')).digest;
+  assert.equal((await ferry.ferry('refresh', 'warehouse', 'app', '-p', project)).code, 0);
+  const fresh = await eventually('Freight for 1.0.5', async () => {
+    const list = json<{ items: Item[] }>(await ferry.ferry('get', 'freight', '-p', project, '-o', 'json'));
+    return list.items.find((i) => i.images[0]?.tag === '1.0.5');
+  });
+  await eventually(
+    'dev auto-promoted to 1.0.5 and verified',
+    async () => {
+      const one = json<Item>(
+        await ferry.ferry('get', 'freight', fresh.metadata.name, '-p', project, '-o', 'json'),
+      );
+      return one.status.verifiedIn.dev ? one : undefined;
+    },
+    60_000,
+  );
+  const promotions = json<{
+    items: Array<{
+      spec: { stage: string; freight: string };
+      status: { requestedBy?: string; phase: string };
+    }>;
+  }>(await ferry.ferry('get', 'promotions', '-p', project, '-o', 'json'));
+  const auto = promotions.items.filter((p) => p.spec.freight === fresh.metadata.name);
+  assert.deepEqual(
+    auto.map((p) => [p.spec.stage, p.status.requestedBy, p.status.phase]),
+    [['dev', 'ferry:auto-promotion', 'Succeeded']],
+    'dev only: uat has no policy',
+  );
+  assert.match(
+    await env.git.readFile('gitops', 'main', 'stages/dev/kustomization.yaml'),
+    /newTag: 1\.0\.5 # replaced on promotion/,
+  );
 });

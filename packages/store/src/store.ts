@@ -56,6 +56,8 @@ export interface ArgoCDOpRecord {
   startedAt: string;
   deadline: string;
   finishedAt?: string;
+  /** W3C traceparent of the Promotion's trace, so the end of the wait joins it. */
+  traceparent?: string;
 }
 
 // 1: created; 0: the id exists (nothing changes); -1: the alias belongs to another id.

@@ -1,5 +1,5 @@
 import type { SyncArgoCDApp } from '@ferry/contracts';
-import { withSpan } from '@ferry/observability';
+import { contextFromTraceparent, traceparentOf, withSpan } from '@ferry/observability';
 import { every, type RunningService, type ServiceDeps } from '@ferry/runtime';
 import type { ArgoCDOpRecord } from '@ferry/store';
 import {
@@ -67,15 +67,18 @@ export async function startArgoCDSyncer(
       { op: op.opId, app: `${op.appNamespace}/${op.appName}`, state, message },
       'argo cd operation finished',
     );
-    await bus.publish(
-      'ArgoCDSynced',
-      {
-        project: op.project,
-        opId: op.opId,
-        outcome: state === 'Healthy' ? 'Healthy' : state === 'Failed' ? 'Failed' : 'Errored',
-        message,
-      },
-      `argocd-synced:${op.opId}`,
+    // The watch that noticed it runs outside any trace: continue the Promotion's.
+    await withSpan(`argocd ${state.toLowerCase()}`, { parent: contextFromTraceparent(op.traceparent) }, () =>
+      bus.publish(
+        'ArgoCDSynced',
+        {
+          project: op.project,
+          opId: op.opId,
+          outcome: state === 'Healthy' ? 'Healthy' : state === 'Failed' ? 'Failed' : 'Errored',
+          message,
+        },
+        `argocd-synced:${op.opId}`,
+      ),
     );
   };
 
@@ -104,6 +107,7 @@ export async function startArgoCDSyncer(
       ...(cmd.revision ? { revision: cmd.revision } : {}),
       startedAt: now.toISOString(),
       deadline: new Date(now.getTime() + cmd.timeoutSeconds * 1000).toISOString(),
+      ...(traceparentOf() ? { traceparent: traceparentOf() } : {}),
     };
     const existing = await store.getArgoCDOp(cmd.opId);
     if (existing) {

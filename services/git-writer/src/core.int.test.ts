@@ -17,6 +17,7 @@ import type { GitPort } from './ports.ts';
 import {
   DEV_KUSTOMIZATION,
   type FixtureRepo,
+  forgetLeases,
   git,
   makeRepo,
   testLogger,
@@ -65,8 +66,12 @@ before(async () => {
 });
 
 after(async () => {
-  await store.close();
-  await repo.cleanup();
+  try {
+    await forgetLeases(store, `file://${repo.root}/`);
+  } finally {
+    await store.close();
+    await repo.cleanup();
+  }
 });
 
 describe('performWrite (real git, real Redis)', () => {
@@ -315,11 +320,13 @@ describe('performWrite (real git, real Redis)', () => {
       assert.doesNotMatch(JSON.stringify(await store.getGitWrite(fact.writeId)), /s3cr3t/);
     } finally {
       server.close();
+      await forgetLeases(store, `http://127.0.0.1:${port}/org/repo.git#`);
     }
     const down = `http://bot:s3cr3t@127.0.0.1:1/org/repo.git`;
     await assert.rejects(performWrite(command({ repoURL: down }), deps()), (err: Error) => {
       assert.doesNotMatch(`${err.message} ${err.stack}`, /s3cr3t/);
       return true;
     });
+    await forgetLeases(store, 'http://127.0.0.1:1/org/repo.git#');
   });
 });

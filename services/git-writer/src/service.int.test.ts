@@ -21,7 +21,7 @@ import {
 } from '@ferry/contracts';
 import { Store } from '@ferry/store';
 import { startGitWriter } from './index.ts';
-import { type FixtureRepo, makeRepo, testLogger, unique } from './testing/git-fixture.ts';
+import { type FixtureRepo, forgetLeases, makeRepo, testLogger, unique } from './testing/git-fixture.ts';
 
 const APP = '127.0.0.1:5000/demo/app';
 const log = testLogger();
@@ -76,9 +76,13 @@ before(async () => {
 });
 
 after(async () => {
-  await bus.close();
-  await store.close();
-  await repo.cleanup();
+  try {
+    await forgetLeases(store, `file://${repo.root}/`);
+  } finally {
+    await bus.close();
+    await store.close();
+    await repo.cleanup();
+  }
 });
 
 describe('git-writer over NATS', () => {

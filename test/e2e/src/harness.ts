@@ -30,6 +30,8 @@ export async function startFerry(opts: {
   natsUrl: string;
   kubeconfig: string;
   redisDb: number;
+  /** Extra environment for the services (e.g. OTEL_EXPORTER_OTLP_ENDPOINT). */
+  env?: NodeJS.ProcessEnv;
 }): Promise<FerryUnderTest> {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-e2e-'));
   const port = await freePort();
@@ -45,6 +47,7 @@ export async function startFerry(opts: {
     FERRY_RECONCILE_INTERVAL_MS: '2000',
     FERRY_LOG_LEVEL: process.env.FERRY_LOG_LEVEL ?? 'info',
     KUBECONFIG: opts.kubeconfig,
+    ...opts.env,
   };
   const logFile = join(dir, 'ferry.log');
   const log = createWriteStream(logFile);

@@ -1,5 +1,7 @@
 export type { GitCommit, StartGitServerOptions, TestGitServer } from './git-server.ts';
 export { git, gitEnv, startGitServer } from './git-server.ts';
+export type { TestNatsServer } from './nats-server.ts';
+export { startNatsServer } from './nats-server.ts';
 export type { Blob, BuildImageOptions, BuiltImage, Platform } from './oci.ts';
 export {
   blobOf,
@@ -10,6 +12,8 @@ export {
   sha256Digest,
   writeOciLayout,
 } from './oci.ts';
+export type { OtlpReceiver, ReceivedSpan } from './otlp-receiver.ts';
+export { startOtlpReceiver } from './otlp-receiver.ts';
 export type {
   PushedImage,
   PushedIndex,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Promotion, Stage } from '@ferry/contracts';
 import { FerryError, KARGO_API_VERSION } from '@ferry/contracts';
 import { freightAvailability, parseManifests } from '@ferry/kargo';
-import { traceparentOf } from '@ferry/observability';
+import { extractTraceContext, Kinds, traceparentOf, withSpan } from '@ferry/observability';
 import type { FastifyPluginAsync } from 'fastify';
 import { ulid } from 'ulid';
 import type { ApiDeps } from '../app.ts';
@@ -154,44 +154,62 @@ export const operationRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app
         throw new FerryError('FERRY_ERR_FREIGHT_NOT_AVAILABLE', availability.reason);
       const now = clock();
       const name = `${stageName}.${ulid(now.getTime()).toLowerCase()}.${freight.metadata.name.slice(0, 7)}`;
-      await bus.publish(
-        'CreatePromotion',
+      // The Promotion's trace starts here (or continues the caller's traceparent header).
+      const parent = extractTraceContext({
+        get: (k) => {
+          const v = req.headers[k];
+          return Array.isArray(v) ? v[0] : v;
+        },
+        set: () => {},
+      });
+      return withSpan(
+        'POST /api/v1/projects/:project/promotions',
         {
-          project,
-          promotion: name,
-          stage: stageName,
-          freight: freight.metadata.name,
-          requestedBy: 'api',
-          requestedAt: now.toISOString(),
+          kind: Kinds.server,
+          parent,
+          attributes: { 'ferry.project': project, 'ferry.stage': stageName, 'ferry.promotion': name },
         },
-        `create-promotion:${project}:${name}`,
+        async () => {
+          await bus.publish(
+            'CreatePromotion',
+            {
+              project,
+              promotion: name,
+              stage: stageName,
+              freight: freight.metadata.name,
+              requestedBy: 'api',
+              requestedAt: now.toISOString(),
+            },
+            `create-promotion:${project}:${name}`,
+          );
+          const promotion: Promotion = {
+            apiVersion: KARGO_API_VERSION,
+            kind: 'Promotion',
+            metadata: { name, namespace: project, creationTimestamp: now.toISOString() },
+            spec: {
+              stage: stageName,
+              freight: freight.metadata.name,
+              steps: stage.spec.promotionTemplate?.spec.steps ?? [],
+            },
+            status: {
+              phase: 'Pending',
+              message: 'requested',
+              currentStep: 0,
+              stepExecutionMetadata: [],
+              state: {},
+              requestedBy: 'api',
+              createdAt: now.toISOString(),
+              revision: 0,
+              ...(traceparentOf() ? { traceparent: traceparentOf() } : {}),
+            },
+          };
+          req.log.info(
+            { project, stage: stageName, promotion: name, freight: freight.metadata.name },
+            'promotion requested',
+          );
+          return reply.status(201).send(promotion);
+        },
       );
-      const promotion: Promotion = {
-        apiVersion: KARGO_API_VERSION,
-        kind: 'Promotion',
-        metadata: { name, namespace: project, creationTimestamp: now.toISOString() },
-        spec: {
-          stage: stageName,
-          freight: freight.metadata.name,
-          steps: stage.spec.promotionTemplate?.spec.steps ?? [],
-        },
-        status: {
-          phase: 'Pending',
-          message: 'requested',
-          currentStep: 0,
-          stepExecutionMetadata: [],
-          state: {},
-          requestedBy: 'api',
-          createdAt: now.toISOString(),
-          revision: 0,
-          ...(traceparentOf() ? { traceparent: traceparentOf() } : {}),
-        },
-      };
-      req.log.info(
-        { project, stage: stageName, promotion: name, freight: freight.metadata.name },
-        'promotion requested',
-      );
-      return reply.status(201).send(promotion);
     },
   );
 };

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { createLogger, type Logger } from '@ferry/observability';
+import type { Store } from '@ferry/store';
 
 const run = promisify(execFile);
 
@@ -124,4 +125,13 @@ export function testLogger(level = 'silent'): Logger {
 /** A unique suffix for names shared across test runs (write ids, projects). */
 export function unique(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Deletes the lease and fence keys tests left for repositories whose URL starts with `prefix` (fences never expire). */
+export async function forgetLeases(store: Store, prefix: string): Promise<void> {
+  const glob = prefix.replace(/[*?[\]\\]/g, '\\$&');
+  for (const family of ['ferry:lease:git:', 'ferry:fence:git:']) {
+    const keys = await store.redis.keys(`${family}${glob}*`);
+    if (keys.length > 0) await store.redis.del(...keys);
+  }
 }

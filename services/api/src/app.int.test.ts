@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Bus } from '@ferry/bus';
+import { createLogger } from '@ferry/observability';
+import { Store } from '@ferry/store';
+import { startNatsServer, type TestNatsServer } from '@ferry/support';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.ts';
+
+let nats: TestNatsServer;
+let store: Store;
+let bus: Bus;
+let app: FastifyInstance;
+const log = createLogger('api-test', 'silent');
+
+before(async () => {
+  nats = await startNatsServer();
+  store = Store.connect('redis://127.0.0.1:6379/11', 'api-test');
+  await store.redis.flushdb();
+  bus = await Bus.connect({ servers: nats.url, name: 'api-test', log, maxDeliver: 3 });
+  app = await buildApp({ store, bus, log });
+});
+after(async () => {
+  await app.close();
+  await bus.close();
+  await store.redis.flushdb();
+  await store.close();
+  await nats.close();
+});
+
+const MANIFESTS = `apiVersion: kargo.akuity.io/v1alpha1
+kind: Project
+metadata:
+  name: shop
+---
+apiVersion: kargo.akuity.io/v1alpha1
+kind: Warehouse
+metadata:
+  name: app
+  namespace: shop
+spec:
+  subscriptions:
+    - image:
+        repoURL: ghcr.io/acme/app
+---
+apiVersion: kargo.akuity.io/v1alpha1
+kind: Stage
+metadata:
+  name: prod
+  namespace: shop
+spec:
+  requestedFreight:
+    - origin: { kind: Warehouse, name: app }
+      sources: { stages: [uat] }
+`;
+
+test('apply creates, then reports unchanged; a bad file applies nothing and names every problem', async () => {
+  const first = await app.inject({ method: 'POST', url: '/api/v1/apply', payload: { manifests: MANIFESTS } });
+  assert.equal(first.statusCode, 200, first.body);
+  assert.deepEqual(
+    first.json().results.map((r: { kind: string; action: string }) => `${r.kind}:${r.action}`),
+    ['Project:created', 'Warehouse:created', 'Stage:created'],
+  );
+  const again = await app.inject({ method: 'POST', url: '/api/v1/apply', payload: { manifests: MANIFESTS } });
+  assert.deepEqual(
+    again.json().results.map((r: { action: string }) => r.action),
+    ['unchanged', 'unchanged', 'unchanged'],
+  );
+  const bad = await app.inject({
+    method: 'POST',
+    url: '/api/v1/apply',
+    payload: { manifests: MANIFESTS.replace('ghcr.io/acme/app', '""').replace('name: prod', 'name: Prod') },
+  });
+  assert.equal(bad.statusCode, 400);
+  const body = bad.json();
+  assert.equal(body.code, 'FERRY_ERR_BAD_MANIFEST');
+  assert.equal(body.details.problems.length, 2, JSON.stringify(body.details.problems));
+  assert.ok(body.details.problems.every((p: { path: string }) => /^document \d/.test(p.path)));
+  assert.equal(
+    (await store.listStages('shop')).map((s) => s.metadata.name).join(),
+    'prod',
+    'nothing applied',
+  );
+});
+
+test('errors carry stable codes and statuses', async () => {
+  const cases: Array<[string, string, unknown, number, string]> = [
+    ['GET', '/api/v1/projects/nope', undefined, 404, 'FERRY_ERR_PROJECT_NOT_FOUND'],
+    ['GET', '/api/v1/projects/shop/stages/nope', undefined, 404, 'FERRY_ERR_STAGE_NOT_FOUND'],
+    ['GET', '/api/v1/projects/shop/freight/nope', undefined, 404, 'FERRY_ERR_FREIGHT_NOT_FOUND'],
+    ['POST', '/api/v1/projects/shop/promotions', { stage: 'prod' }, 400, 'FERRY_ERR_VALIDATION'],
+    [
+      'POST',
+      '/api/v1/projects/shop/promotions',
+      { stage: 'prod', freight: 'xyz' },
+      400,
+      'FERRY_ERR_VALIDATION',
+    ],
+    [
+      'POST',
+      '/api/v1/projects/shop/promotions',
+      { stage: 'prod', freightAlias: 'nope' },
+      404,
+      'FERRY_ERR_FREIGHT_NOT_FOUND',
+    ],
+    [
+      'POST',
+      '/api/v1/projects/shop/warehouses/nope/refresh',
+      undefined,
+      404,
+      'FERRY_ERR_WAREHOUSE_NOT_FOUND',
+    ],
+    ['GET', '/api/v1/nothing-here', undefined, 404, 'FERRY_ERR_NOT_FOUND'],
+  ];
+  for (const [method, url, payload, status, code] of cases) {
+    const res = await app.inject({
+      method: method as 'GET',
+      url,
+      ...(payload ? { payload: payload as object } : {}),
+    });
+    assert.equal(res.statusCode, status, `${method} ${url}: ${res.body}`);
+    assert.equal(res.json().code, code, `${method} ${url}`);
+  }
+});
+
+test('promoting Freight not verified upstream is refused with the reason', async () => {
+  await store.createFreight(
+    {
+      apiVersion: 'kargo.akuity.io/v1alpha1',
+      kind: 'Freight',
+      metadata: { name: 'c'.repeat(40), namespace: 'shop' },
+      alias: 'brave-lynx',
+      origin: { kind: 'Warehouse', name: 'app' },
+      images: [{ repoURL: 'ghcr.io/acme/app', tag: '1.0.0', digest: `sha256:${'d'.repeat(64)}` }],
+      commits: [],
+      charts: [],
+      status: { verifiedIn: {}, approvedFor: {}, currentlyIn: {} },
+    },
+    Date.now(),
+  );
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/projects/shop/promotions',
+    payload: { stage: 'prod', freightAlias: 'brave-lynx' },
+  });
+  assert.equal(res.statusCode, 409);
+  assert.equal(res.json().code, 'FERRY_ERR_FREIGHT_NOT_AVAILABLE');
+  assert.match(res.json().message, /not verified in any upstream Stage of "prod"/);
+});
+
+test('the OpenAPI document lists the routes', async () => {
+  const res = await app.inject({ method: 'GET', url: '/api/v1/openapi.json' });
+  const doc = res.json();
+  assert.equal(doc.openapi, '3.1.0');
+  for (const path of [
+    '/api/v1/apply',
+    '/api/v1/projects/{project}/promotions',
+    '/api/v1/projects/{project}/freight/{name}',
+  ]) {
+    assert.ok(doc.paths[path], `${path} in OpenAPI`);
+  }
+});

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { test } from 'node:test';
+import { freightFromDiscovery } from './core.ts';
+
+const msg = {
+  project: 'demo',
+  warehouse: 'app',
+  images: [{ repoURL: 'r.example/app', tag: '1.0.0', digest: `sha256:${'a'.repeat(64)}` }],
+  discoveredAt: '2026-11-26T10:00:00Z',
+};
+
+test('Freight id is Kargo\u2019s content hash; the alias is stable for an id', () => {
+  const f = freightFromDiscovery(msg, '2026-11-26T10:00:01Z', () => false);
+  const expected = createHash('sha1')
+    .update(`Warehouse/app:r.example/app:1.0.0@sha256:${'a'.repeat(64)}`)
+    .digest('hex');
+  assert.equal(f.metadata.name, expected);
+  assert.equal(f.metadata.namespace, 'demo');
+  assert.equal(f.metadata.labels?.['kargo.akuity.io/alias'], f.alias);
+  assert.match(f.alias, /^[a-z]+-[a-z]+$/);
+  assert.equal(
+    freightFromDiscovery(msg, 'later', () => false).alias,
+    f.alias,
+    'a redelivery makes the same alias',
+  );
+  const other = freightFromDiscovery(msg, 'later', (a) => a === f.alias);
+  assert.notEqual(other.alias, f.alias, 'a taken alias is skipped');
+  assert.equal(other.metadata.name, f.metadata.name);
+});
