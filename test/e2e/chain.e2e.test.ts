@@ -51,6 +51,30 @@ const json = <T>(r: { code: number; stdout: string; stderr: string }): T => {
   return JSON.parse(r.stdout) as T;
 };
 
+/** `ferry promote` of a Freight id to a Stage, waiting for the outcome when `wait`. */
+const promote = (stage: string, id: string, wait: boolean) =>
+  ferry.ferry(
+    'promote',
+    '-p',
+    project,
+    '--stage',
+    stage,
+    '--freight',
+    id,
+    ...(wait ? ['--wait', '--timeout', '60s'] : []),
+  );
+
+/** Waits until freight-store records the Freight as verified in the Stage. */
+const verifiedIn = (id: string, stage: string, timeoutMs?: number) =>
+  eventually(
+    `Freight verified in ${stage}`,
+    async () => {
+      const one = json<Item>(await ferry.ferry('get', 'freight', id, '-p', project, '-o', 'json'));
+      return one.status.verifiedIn[stage] ? one : undefined;
+    },
+    timeoutMs,
+  );
+
 type Item = {
   metadata: { name: string };
   alias: string;
@@ -107,7 +131,7 @@ test('a Freight travels dev → uat → prod', async () => {
   );
 
   // prod may not take it yet: it is not verified upstream.
-  const early = await ferry.ferry('promote', '-p', project, '--stage', 'prod', '--freight', f.metadata.name);
+  const early = await promote('prod', f.metadata.name, false);
   assert.equal(early.code, 1);
   assert.match(early.stderr, /FERRY_ERR_FREIGHT_NOT_AVAILABLE/);
 
@@ -160,53 +184,17 @@ test('a Freight travels dev → uat → prod', async () => {
   assert.equal(app.status.health.status, 'Healthy');
   assert.deepEqual(app.status.summary.images, [`${env.image}:1.0.0`]);
 
-  await eventually('Freight verified in dev', async () => {
-    const one = json<Item>(await ferry.ferry('get', 'freight', f.metadata.name, '-p', project, '-o', 'json'));
-    return one.status.verifiedIn.dev ? one : undefined;
-  });
+  await verifiedIn(f.metadata.name, 'dev');
 
-  const stillEarly = await ferry.ferry(
-    'promote',
-    '-p',
-    project,
-    '--stage',
-    'prod',
-    '--freight',
-    f.metadata.name,
-  );
+  const stillEarly = await promote('prod', f.metadata.name, false);
   assert.equal(stillEarly.code, 1, 'prod still may not take it: uat has not verified it');
 
-  const uat = await ferry.ferry(
-    'promote',
-    '-p',
-    project,
-    '--stage',
-    'uat',
-    '--freight',
-    f.metadata.name,
-    '--wait',
-    '--timeout',
-    '60s',
-  );
+  const uat = await promote('uat', f.metadata.name, true);
   assert.equal(uat.code, 0, `${uat.stdout}\n${uat.stderr}`);
-  await eventually('Freight verified in uat', async () => {
-    const one = json<Item>(await ferry.ferry('get', 'freight', f.metadata.name, '-p', project, '-o', 'json'));
-    return one.status.verifiedIn.uat ? one : undefined;
-  });
+  await verifiedIn(f.metadata.name, 'uat');
 
   // prod, written in the v0.3 form, runs the translated steps.
-  const prod = await ferry.ferry(
-    'promote',
-    '-p',
-    project,
-    '--stage',
-    'prod',
-    '--freight',
-    f.metadata.name,
-    '--wait',
-    '--timeout',
-    '60s',
-  );
+  const prod = await promote('prod', f.metadata.name, true);
   assert.equal(prod.code, 0, `${prod.stdout}\n${prod.stderr}`);
   const prodText = await env.git.readFile('gitops', 'main', 'stages/prod/kustomization.yaml');
   assert.match(prodText, /newTag: 1\.0\.0 # replaced on promotion/);
@@ -305,16 +293,7 @@ spec:
     const list = json<{ items: Item[] }>(await ferry.ferry('get', 'freight', '-p', project, '-o', 'json'));
     return list.items.find((i) => i.images[0]?.tag === '1.0.5');
   });
-  await eventually(
-    'dev auto-promoted to 1.0.5 and verified',
-    async () => {
-      const one = json<Item>(
-        await ferry.ferry('get', 'freight', fresh.metadata.name, '-p', project, '-o', 'json'),
-      );
-      return one.status.verifiedIn.dev ? one : undefined;
-    },
-    60_000,
-  );
+  await verifiedIn(fresh.metadata.name, 'dev', 60_000); // auto-promoted, nobody asked
   const promotions = json<{
     items: Array<{
       spec: { stage: string; freight: string };

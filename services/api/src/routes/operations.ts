@@ -6,6 +6,7 @@ import { extractTraceContext, Kinds, traceparentOf, withSpan } from '@ferry/obse
 import type { FastifyPluginAsync } from 'fastify';
 import { ulid } from 'ulid';
 import type { ApiDeps } from '../app.ts';
+import { NamedParams, ProjectParams } from './schemas.ts';
 
 const ApplyBody = {
   type: 'object',
@@ -90,6 +91,7 @@ export const operationRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app
     {
       schema: {
         tags: ['operations'],
+        params: NamedParams,
         summary: 'Discover a Warehouse now',
         response: { 202: { type: 'object', additionalProperties: true } },
       },
@@ -118,6 +120,7 @@ export const operationRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app
     {
       schema: {
         tags: ['operations'],
+        params: ProjectParams,
         summary: 'Promote Freight to a Stage',
         body: PromoteBody,
         response: { 201: { type: 'object', additionalProperties: true } },

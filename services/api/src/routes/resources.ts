@@ -2,23 +2,7 @@ import { FerryError } from '@ferry/contracts';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ApiDeps } from '../app.ts';
 import { freightViews, stageView, warehouseView } from '../views.ts';
-
-const Obj = { type: 'object', additionalProperties: true } as const;
-const List = {
-  type: 'object',
-  properties: { items: { type: 'array', items: Obj } },
-  required: ['items'],
-} as const;
-const ProjectParams = {
-  type: 'object',
-  properties: { project: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 } },
-  required: ['project'],
-} as const;
-const NamedParams = {
-  type: 'object',
-  properties: { ...ProjectParams.properties, name: { type: 'string', minLength: 1, maxLength: 253 } },
-  required: ['project', 'name'],
-} as const;
+import { List, NamedParams, Obj, ProjectParams } from './schemas.ts';
 
 /** Read routes for every resource: lists as `{items}`, named ones as the object. */
 export const resourceRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
