@@ -22,6 +22,9 @@ command -v git >/dev/null 2>&1 || need+=(git)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
+# Chromium: the web UI's browser tests drive it with playwright-core (no browser download).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -x /usr/lib/git-core/git-http-backend ] || need+=(git)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -55,4 +58,8 @@ fi
 # 3. Workspace dependencies, exactly as locked.
 say "installing workspace dependencies"
 pnpm install --frozen-lockfile --reporter=append-only >/dev/null
+
+# 4. The web UI, which the api serves at / (packages/web/dist is not committed).
+say "building the web UI"
+pnpm --filter @ferry/web build >/dev/null
 say "ready"

@@ -235,6 +235,21 @@ test('a WriteGit delivered twice makes one commit', async () => {
   await nc.close();
 });
 
+test('every service answers /healthz, /readyz and /metrics on its ops port', async () => {
+  const { SERVICES } = await import('@ferry/launcher');
+  for (const [i, service] of SERVICES.entries()) {
+    const base = `http://127.0.0.1:${ferry.opsBase + i}`;
+    assert.equal((await fetch(`${base}/healthz`)).status, 200, service);
+    assert.equal((await fetch(`${base}/readyz`)).status, 200, service);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /^ferry_process_cpu_seconds_total/m, service);
+  }
+  const promoter = await (
+    await fetch(`http://127.0.0.1:${ferry.opsBase + SERVICES.indexOf('promoter')}/metrics`)
+  ).text();
+  assert.match(promoter, /^ferry_messages_handled_total\{type="CreatePromotion",outcome="ok"\} [1-9]/m);
+});
+
 test('a Promotion is one trace across every service, exported over OTLP', async () => {
   const list = json<{
     items: Array<{ metadata: { name: string }; spec: { stage: string }; status: { traceparent?: string } }>;

@@ -13,6 +13,14 @@ import {
   subjectFor,
   validate,
 } from '@ferry/contracts';
+import {
+  consumerPending,
+  deadLetters,
+  HandleOutcomes,
+  messageHandleSeconds,
+  messagesHandled,
+  messagesPublished,
+} from '@ferry/metrics';
 import { extractTraceContext, injectTraceContext, Kinds, type Logger, withSpan } from '@ferry/observability';
 import {
   AckPolicy,
@@ -67,6 +75,8 @@ export interface BusOptions {
   log: Logger;
   /** Deliveries before a failing message moves to the dead-letter stream. */
   maxDeliver: number;
+  /** How often each consumer's `ferry_consumer_pending` gauge is refreshed from consumer info (default 15 s). */
+  pendingIntervalMs?: number;
 }
 
 /** A running consumer; `stop()` stops taking messages and waits for those in hand. */
@@ -86,6 +96,7 @@ export class Bus {
   readonly jsm: JetStreamManager;
   private readonly log: Logger;
   private readonly maxDeliver: number;
+  private readonly pendingIntervalMs: number;
   private readonly consumers: RunningConsumer[] = [];
 
   private constructor(nc: NatsConnection, js: JetStreamClient, jsm: JetStreamManager, opts: BusOptions) {
@@ -94,6 +105,7 @@ export class Bus {
     this.jsm = jsm;
     this.log = opts.log;
     this.maxDeliver = opts.maxDeliver;
+    this.pendingIntervalMs = opts.pendingIntervalMs ?? 15_000;
   }
 
   /** Connects and makes sure the streams exist with the expected settings. */
@@ -160,6 +172,7 @@ export class Bus {
         await this.js.publish(subject, JSON.stringify(payload), { msgID: msgId, headers: h });
       },
     );
+    messagesPublished.inc({ type });
   }
 
   /** Starts a durable pull consumer for one message type. */
@@ -187,6 +200,18 @@ export class Bus {
     const concurrency = spec.concurrency ?? 8;
     const messages = await consumer.consume({ max_messages: concurrency * 2 });
     const inFlight = new Set<Promise<void>>();
+    // Backlog is what an operator scales on; consumer info is one request, so poll it slowly.
+    const refreshPending = async () => {
+      try {
+        const info = await this.jsm.consumers.info(stream, spec.durable);
+        consumerPending.set({ durable: spec.durable }, info.num_pending + info.num_ack_pending);
+      } catch (err) {
+        this.log.debug({ err, durable: spec.durable }, 'cannot read consumer info for the pending gauge');
+      }
+    };
+    void refreshPending();
+    const pendingTimer = setInterval(() => void refreshPending(), this.pendingIntervalMs);
+    pendingTimer.unref();
     const loop = (async () => {
       for await (const m of messages) {
         const p = this.handle(spec, m).finally(() => inFlight.delete(p));
@@ -196,6 +221,7 @@ export class Bus {
     })();
     const running: RunningConsumer = {
       stop: async () => {
+        clearInterval(pendingTimer);
         await messages.close();
         await loop.catch(() => {});
         await Promise.allSettled([...inFlight]);
@@ -216,14 +242,14 @@ export class Bus {
         const log = this.log.child({ message_type: spec.type, subject: m.subject, msg_id: msgId });
         const deliveryCount = m.info.deliveryCount;
         if (deliveryCount > this.maxDeliver) {
-          await this.deadLetter(m, `gave up after ${this.maxDeliver} deliveries`, log);
+          await this.deadLetter(spec.type, m, `gave up after ${this.maxDeliver} deliveries`, log);
           return;
         }
         let payload: Payload<T>;
         try {
           payload = validate(MessageSchemas[spec.type], m.json(), `${spec.type} message`) as Payload<T>;
         } catch (err) {
-          await this.deadLetter(m, (err as Error).message, log);
+          await this.deadLetter(spec.type, m, (err as Error).message, log);
           return;
         }
         const ctx: HandlerContext = {
@@ -233,24 +259,29 @@ export class Bus {
           log: log.child({ project: (payload as { project: string }).project }),
           working: () => m.working(),
         };
+        const endTimer = messageHandleSeconds.startTimer({ type: spec.type });
         try {
           await spec.handler(payload, ctx);
+          endTimer();
           m.ack();
+          messagesHandled.inc({ type: spec.type, outcome: HandleOutcomes.ok });
         } catch (err) {
+          endTimer();
           if (err instanceof PermanentError || deliveryCount >= this.maxDeliver) {
             ctx.log.error({ err, deliveryCount }, 'handler failed for good; moving message to dead letters');
-            await this.deadLetter(m, (err as Error).message, log);
+            await this.deadLetter(spec.type, m, (err as Error).message, log);
           } else {
             const delay = Math.min(30_000, 250 * 2 ** (deliveryCount - 1));
             ctx.log.warn({ err, deliveryCount, retryInMs: delay }, 'handler failed; will retry');
             m.nak(delay);
+            messagesHandled.inc({ type: spec.type, outcome: HandleOutcomes.retry });
           }
         }
       },
     );
   }
 
-  private async deadLetter(m: JsMsg, reason: string, log: Logger): Promise<void> {
+  private async deadLetter(type: MessageType, m: JsMsg, reason: string, log: Logger): Promise<void> {
     const h = natsHeaders();
     for (const [k, v] of m.headers ?? []) if (k !== 'Nats-Msg-Id') for (const x of v) h.append(k, x);
     h.set('Ferry-Dead-Reason', reason.slice(0, 1000));
@@ -262,6 +293,8 @@ export class Bus {
     });
     log.error({ reason, subject: m.subject }, 'message moved to dead letters');
     m.term(reason.slice(0, 200));
+    messagesHandled.inc({ type, outcome: HandleOutcomes.deadLetter });
+    deadLetters.inc({ type });
   }
 
   /** Stops every consumer (finishing messages in hand), then drains the connection. */

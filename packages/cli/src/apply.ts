@@ -85,7 +85,12 @@ export const runApply = async (args: string[], ctx: Context): Promise<number> =>
  * `project/demo stage.kargo.akuity.io/dev created`, `project.kargo.akuity.io/demo unchanged`.
  */
 export const formatResult = (r: ApplyResult): string => {
-  const ref = `${r.kind.toLowerCase()}.kargo.akuity.io/${r.name}`;
+  const group = r.kind.endsWith('AnalysisTemplate')
+    ? 'argoproj.io'
+    : r.kind === 'Secret'
+      ? ''
+      : 'kargo.akuity.io';
+  const ref = group ? `${r.kind.toLowerCase()}.${group}/${r.name}` : `${r.kind.toLowerCase()}/${r.name}`;
   return r.kind === 'Project' || !r.project
     ? `${ref} ${r.action}`
     : `project/${r.project} ${ref} ${r.action}`;

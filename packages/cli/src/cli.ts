@@ -8,6 +8,18 @@ import { type CliIo, type Context, makeContext } from './context.ts';
 import { ApiError, UnreachableError, UsageError } from './errors.ts';
 import { GET_USAGE, runGet } from './get.ts';
 import { ApiClient } from './http.ts';
+import {
+  ABORT_USAGE,
+  APPROVE_USAGE,
+  REJECT_USAGE,
+  ROLLBACK_USAGE,
+  runAbort,
+  runApprove,
+  runReject,
+  runRollback,
+  runVerify,
+  VERIFY_USAGE,
+} from './operations.ts';
 import { PROMOTE_USAGE, runPromote } from './promote.ts';
 import { REFRESH_USAGE, runRefresh } from './refresh.ts';
 
@@ -28,6 +40,11 @@ Commands:
   get        List or show Projects, Warehouses, Stages, Freight and Promotions
   refresh    Ask a Warehouse to discover new Freight now
   promote    Promote a piece of Freight to a Stage, optionally waiting for the result
+  approve    Approve Freight for a Stage (no upstream verification needed)
+  reject     Reject Freight for a Stage or everywhere (or --undo that)
+  abort      Abort a Promotion that has not finished
+  rollback   Promote the Freight verified in a Stage before its current one
+  verify     Run a Stage's verification again, or abort it
 
 Global options:
   --server URL   Ferry API base URL (default $FERRY_SERVER, else ${DEFAULT_SERVER})
@@ -49,6 +66,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   get: { usage: GET_USAGE, run: runGet },
   refresh: { usage: REFRESH_USAGE, run: runRefresh },
   promote: { usage: PROMOTE_USAGE, run: runPromote },
+  approve: { usage: APPROVE_USAGE, run: runApprove },
+  reject: { usage: REJECT_USAGE, run: runReject },
+  abort: { usage: ABORT_USAGE, run: runAbort },
+  rollback: { usage: ROLLBACK_USAGE, run: runRollback },
+  verify: { usage: VERIFY_USAGE, run: runVerify },
 };
 
 /**
@@ -67,6 +89,9 @@ const VALUE_OPTIONS = new Set([
   '--freight',
   '--freight-alias',
   '--timeout',
+  '--reason',
+  '--abort',
+  '--downstream-from',
 ]);
 
 /** The command line split into the command name, the global --server and the command's arguments. */

@@ -21,6 +21,7 @@ export {
 export { GET_USAGE, KIND_ALIASES, ResourceKind } from './get.ts';
 export type { ApiClientOptions, ApiResponse, FetchFn } from './http.ts';
 export { ApiClient } from './http.ts';
+export { ABORT_USAGE, APPROVE_USAGE, REJECT_USAGE, ROLLBACK_USAGE, VERIFY_USAGE } from './operations.ts';
 export type { PromoteRequest } from './promote.ts';
 export { DEFAULT_TIMEOUT, NOT_FOUND_GRACE_MS, POLL_INTERVAL_MS, PROMOTE_USAGE } from './promote.ts';
 export { REFRESH_USAGE } from './refresh.ts';

@@ -4,9 +4,12 @@ import { GLOBAL_OPTIONS_HELP, parseCommand } from './args.ts';
 import { type Context, projectFrom, projectPath } from './context.ts';
 import { ApiError, UsageError } from './errors.ts';
 import { formatSeconds, parseDuration } from './format.ts';
+import { abortPromotion } from './operations.ts';
 
 /** Usage text of `ferry promote`. */
 export const PROMOTE_USAGE = `Usage: ferry promote -p PROJECT --stage STAGE (--freight ID | --freight-alias ALIAS) [--wait] [--timeout 10m]
+       ferry promote -p PROJECT --downstream-from STAGE (--freight ID | --freight-alias ALIAS)
+       ferry promote -p PROJECT --abort NAME
 
 Asks for a Promotion of a piece of Freight to a Stage. With --wait, follows it step by step and
 exits 0 when it succeeds, 1 when it fails, errors or is aborted, 2 when --timeout passes first.
@@ -18,6 +21,8 @@ Options:
   --freight-alias ALIAS   Freight to promote, by alias
   --wait                  Follow the Promotion until it finishes
   --timeout DURATION      How long --wait waits (e.g. 90s, 10m, 1h30m); default 10m
+  --downstream-from STAGE Promote to every Stage immediately downstream of STAGE
+  --abort NAME            Abort the Promotion NAME
 
 ${GLOBAL_OPTIONS_HELP}
 `;
@@ -49,6 +54,8 @@ const OPTIONS = {
   'freight-alias': { type: 'string' },
   wait: { type: 'boolean' },
   timeout: { type: 'string' },
+  'downstream-from': { type: 'string' },
+  abort: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -64,12 +71,25 @@ export const runPromote = async (args: string[], ctx: Context): Promise<number> 
   if (project === undefined) {
     throw new UsageError('a Project is required: pass -p PROJECT or set FERRY_PROJECT', PROMOTE_USAGE);
   }
-  if (!values.stage) throw new UsageError('--stage is required', PROMOTE_USAGE);
+  if (values.abort !== undefined) return abortPromotion(ctx, project, values.abort);
   const freight = values.freight;
   const alias = values['freight-alias'];
   if ((freight === undefined) === (alias === undefined)) {
     throw new UsageError('give exactly one of --freight ID and --freight-alias ALIAS', PROMOTE_USAGE);
   }
+  const downstreamFrom = values['downstream-from'];
+  if (downstreamFrom !== undefined) {
+    if (values.stage) throw new UsageError('give --stage or --downstream-from, not both', PROMOTE_USAGE);
+    const { body } = await ctx.client.post(
+      `${projectPath(project, 'stages', downstreamFrom)}/promote-downstream`,
+      freight !== undefined ? { freight } : { freightAlias: alias },
+    );
+    for (const p of (body as { items: Array<{ name: string }> }).items) {
+      ctx.out(`promotion.kargo.akuity.io/${p.name} created\n`);
+    }
+    return 0;
+  }
+  if (!values.stage) throw new UsageError('--stage is required', PROMOTE_USAGE);
   const timeoutText = values.timeout ?? DEFAULT_TIMEOUT;
   const timeoutMs = parseDuration(timeoutText);
   if (timeoutMs === undefined) {

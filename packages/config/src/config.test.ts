@@ -27,3 +27,38 @@ test('insecure registries are split and trimmed', () => {
     'b',
   ]);
 });
+
+test('registry rate limits are read per host, and bad pairs are listed', () => {
+  assert.deepEqual(
+    loadConfig({ FERRY_REGISTRY_RATE_LIMITS: 'ghcr.io=10, docker.io=2.5,' }).registryRateLimits,
+    {
+      'ghcr.io': 10,
+      'docker.io': 2.5,
+    },
+  );
+  assert.deepEqual(loadConfig({}).registryRateLimits, {});
+  assert.throws(() => loadConfig({ FERRY_REGISTRY_RATE_LIMITS: 'ghcr.io=0,quay.io' }), {
+    message:
+      'bad configuration: FERRY_REGISTRY_RATE_LIMITS: "ghcr.io=0" is not host=requests-per-second with a positive number, like "ghcr.io=10"; ' +
+      'FERRY_REGISTRY_RATE_LIMITS: "quay.io" is not host=requests-per-second with a positive number, like "ghcr.io=10"',
+  });
+});
+
+test('webhook secrets are gathered by name and the encryption key must be 32 bytes of base64', () => {
+  const key = Buffer.alloc(32, 3).toString('base64');
+  const c = loadConfig({
+    FERRY_WEBHOOK_SECRET_GH_HOOK: 's3cret',
+    FERRY_WEBHOOK_SECRET_EMPTY: '',
+    FERRY_ENCRYPTION_KEY: key,
+  });
+  assert.deepEqual(c.webhookSecrets, { GH_HOOK: 's3cret' });
+  assert.equal(c.encryptionKey, key);
+  assert.equal(loadConfig({}).encryptionKey, undefined);
+  for (const bad of ['short', Buffer.alloc(16).toString('base64'), `${key}!`]) {
+    assert.throws(
+      () => loadConfig({ FERRY_ENCRYPTION_KEY: bad }),
+      /FERRY_ENCRYPTION_KEY: must be 32 bytes in base64 \(44 characters\); make one with: openssl rand -base64 32/,
+      bad,
+    );
+  }
+});

@@ -31,6 +31,28 @@ export interface FerryConfig {
   maxDeliver: number;
   /** Default for how long an argocd-update waits for Healthy (`FERRY_ARGOCD_TIMEOUT_SECONDS`, default 300). */
   argocdTimeoutSeconds: number;
+  /**
+   * Webhook receiver secrets by Secret name, the fallback when no Secret was applied: variable
+   * `FERRY_WEBHOOK_SECRET_<NAME>` (NAME upper-cased, `-` and `.` as `_`) holds the Secret's value.
+   */
+  webhookSecrets: Readonly<Record<string, string>>;
+  /**
+   * Key that encrypts Secrets stored in Redis with AES-256-GCM (`FERRY_ENCRYPTION_KEY`, 32 bytes in
+   * base64, e.g. from `openssl rand -base64 32`); empty = Ferry refuses to store Secrets.
+   */
+  encryptionKey: string | undefined;
+  /**
+   * Port of the ops HTTP server every service runs for `/healthz`, `/readyz` and `/metrics`
+   * (`FERRY_OPS_PORT`, default 9090); 0 disables it. The launcher gives each service its own.
+   */
+  opsPort: number;
+  /** Address the ops server listens on (`FERRY_OPS_HOST`, default `127.0.0.1`; `0.0.0.0` in a pod). */
+  opsHost: string;
+  /**
+   * Requests per second (and burst) warehouse-poller allows itself per registry host, over all replicas
+   * (`FERRY_REGISTRY_RATE_LIMITS`, e.g. `ghcr.io=10,docker.io=5`); hosts not listed get 20.
+   */
+  registryRateLimits: Readonly<Record<string, number>>;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -96,8 +118,47 @@ export function loadConfig(env: Env = process.env): Readonly<FerryConfig> {
     reconcileIntervalMs: int('FERRY_RECONCILE_INTERVAL_MS', 30_000, 100, 86_400_000),
     maxDeliver: int('FERRY_MAX_DELIVER', 5, 1, 1000),
     argocdTimeoutSeconds: int('FERRY_ARGOCD_TIMEOUT_SECONDS', 300, 1, 86_400),
+    encryptionKey: opt('FERRY_ENCRYPTION_KEY'),
+    webhookSecrets: Object.freeze(
+      Object.fromEntries(
+        Object.entries(env)
+          .filter(([k, v]) => k.startsWith('FERRY_WEBHOOK_SECRET_') && v)
+          .map(([k, v]) => [k.slice('FERRY_WEBHOOK_SECRET_'.length), v as string]),
+      ),
+    ),
+    opsPort: int('FERRY_OPS_PORT', 9090, 0, 65535),
+    opsHost: str('FERRY_OPS_HOST', '127.0.0.1'),
+    registryRateLimits: Object.freeze(registryRateLimits(env.FERRY_REGISTRY_RATE_LIMITS ?? '', problems)),
   };
   if (env.OTEL_EXPORTER_OTLP_ENDPOINT) url('OTEL_EXPORTER_OTLP_ENDPOINT', '', ['http:', 'https:']);
+  const key = env.FERRY_ENCRYPTION_KEY;
+  if (key && (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || Buffer.from(key, 'base64').length !== 32)) {
+    problems.push({
+      path: 'FERRY_ENCRYPTION_KEY',
+      message: 'must be 32 bytes in base64 (44 characters); make one with: openssl rand -base64 32',
+    });
+  }
   if (problems.length > 0) throw new ValidationError('bad configuration', problems);
   return Object.freeze(config);
+}
+
+// `host=rate` pairs, comma separated; each bad pair becomes a problem naming it.
+function registryRateLimits(raw: string, problems: Problem[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const m = /^([^=\s]+)=(\d+(?:\.\d+)?)$/.exec(part);
+    const rate = m ? Number(m[2]) : 0;
+    if (!m || rate <= 0) {
+      problems.push({
+        path: 'FERRY_REGISTRY_RATE_LIMITS',
+        message: `"${part}" is not host=requests-per-second with a positive number, like "ghcr.io=10"`,
+      });
+      continue;
+    }
+    out[m[1]!] = rate;
+  }
+  return out;
 }

@@ -17,7 +17,24 @@ export const ErrorCodes = {
     status: 409,
     summary: 'the Freight is not available to the Stage (not from its sources, or not verified upstream)',
   },
+  FERRY_ERR_PROMOTION_FINISHED: {
+    status: 409,
+    summary: 'the Promotion already finished; it cannot be aborted',
+  },
+  FERRY_ERR_NOTHING_TO_ROLL_BACK: {
+    status: 409,
+    summary: 'the Stage has no earlier Freight verified in it to roll back to',
+  },
   FERRY_ERR_NOT_FOUND: { status: 404, summary: 'no such route' },
+  FERRY_ERR_WEBHOOK_UNAUTHORIZED: {
+    status: 401,
+    summary: 'a webhook request has a missing or wrong signature or token; nothing was refreshed',
+  },
+  FERRY_ERR_WEBHOOK_TOO_LARGE: { status: 413, summary: 'a webhook body is larger than 2 MB' },
+  FERRY_ERR_WEBHOOK_RATE_LIMITED: {
+    status: 429,
+    summary: 'a webhook receiver got more requests than its rate limit allows; retry later',
+  },
   FERRY_ERR_UNAVAILABLE: { status: 503, summary: 'a backing server (NATS or Redis) does not answer' },
   FERRY_ERR_INTERNAL: { status: 500, summary: 'an unexpected error; the logs carry the trace id' },
 } as const;

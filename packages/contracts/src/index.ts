@@ -11,20 +11,28 @@ export {
   warehouseName,
 } from './ids.ts';
 export type {
+  AbortPromotion,
+  ApproveFreight,
   ArgoCDSynced,
   CreatePromotion,
   DefinitionsApplied,
+  FreightApproved,
   FreightCreated,
   FreightDiscovered,
+  FreightRejected,
   FreightVerified,
   GitEdit,
+  GitEditOf,
   GitWritten,
   MarkFreightVerified,
   Payload,
   PromotionChanged,
   PromotionCreated,
   RefreshWarehouse,
+  RejectFreight,
   SyncArgoCDApp,
+  VerificationChanged,
+  VerifyStage,
   WriteGit,
 } from './messages.ts';
 export { MessageSchemas } from './messages.ts';
@@ -41,17 +49,26 @@ export type {
   ObjectMeta,
   Project,
   ProjectConfig,
+  ProjectConfigStatus,
   Promotion,
   PromotionPolicy,
   PromotionStatus,
   PromotionStep,
+  PromotionStepRetry,
+  PromotionVariable,
   PromotionWorkspace,
   Stage,
   StageSelector,
   StageStatus,
+  StageVerification,
   StepExecution,
+  VerificationRecord,
   Warehouse,
+  WarehouseHealth,
   WarehouseStatus,
+  WebhookProviderConfig,
+  WebhookReceiverConfig,
+  WebhookReceiverDetails,
 } from './resources.ts';
 export {
   FreightCreationPolicy,
@@ -60,6 +77,7 @@ export {
   KARGO_API_VERSION,
   PromotionPhase,
   StepStatus,
+  WebhookProvider,
 } from './resources.ts';
 export type { MessageType } from './subjects.ts';
 export {

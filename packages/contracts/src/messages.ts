@@ -38,6 +38,68 @@ export const FreightVerifiedSchema = Type.Object({
   promotion: Type.Optional(Name),
 });
 
+/** Fact: Freight was approved for a Stage (it may go there without upstream verification). */
+export const FreightApprovedSchema = Type.Object({
+  project: Name,
+  freight: Type.String({ pattern: '^[a-f0-9]{40}$' }),
+  stage: Name,
+  by: Type.String(),
+});
+
+/** Fact: Freight was rejected for a Stage (`stage` = `*`: everywhere), or a rejection was undone. */
+export const FreightRejectedSchema = Type.Object({
+  project: Name,
+  freight: Type.String({ pattern: '^[a-f0-9]{40}$' }),
+  stage: Type.String({ minLength: 1 }),
+  undone: Type.Boolean(),
+  by: Type.String(),
+});
+
+/** Command: approve Freight for a Stage. */
+export const ApproveFreightSchema = Type.Object({
+  project: Name,
+  freight: Type.String({ pattern: '^[a-f0-9]{40}$' }),
+  stage: Name,
+  by: Type.String({ minLength: 1 }),
+  at: Type.String(),
+});
+
+/** Command: reject Freight for a Stage (`*` for every Stage), or undo that (`undo`). */
+export const RejectFreightSchema = Type.Object({
+  project: Name,
+  freight: Type.String({ pattern: '^[a-f0-9]{40}$' }),
+  stage: Type.String({ minLength: 1 }),
+  by: Type.String({ minLength: 1 }),
+  reason: Type.String(),
+  at: Type.String(),
+  undo: Type.Boolean(),
+});
+
+/** Command: abort a Promotion that has not finished. */
+export const AbortPromotionSchema = Type.Object({
+  project: Name,
+  promotion: Name,
+  by: Type.String({ minLength: 1 }),
+  at: Type.String(),
+});
+
+/** Fact: a verification of Freight in a Stage started, progressed or ended. */
+export const VerificationChangedSchema = Type.Object({
+  project: Name,
+  stage: Name,
+  freight: Type.String({ pattern: '^[a-f0-9]{40}$' }),
+  phase: Type.String(),
+});
+
+/** Command: run the Stage's verification again for its current Freight, or abort the running one. */
+export const VerifyStageSchema = Type.Object({
+  project: Name,
+  stage: Name,
+  abort: Type.Boolean(),
+  by: Type.String({ minLength: 1 }),
+  at: Type.String(),
+});
+
 /** Fact: definitions were applied (created or changed) in a Project. */
 export const DefinitionsAppliedSchema = Type.Object({
   project: Name,
@@ -103,8 +165,8 @@ export const MarkFreightVerifiedSchema = Type.Object({
   verifiedAt: Type.String(),
 });
 
-/** One file edit git-writer applies in the work tree. */
-export const GitEditSchema = Type.Object({
+/** The `kustomize-set-image` edit: point a kustomization's `images:` at new revisions. */
+export const KustomizeSetImageEditSchema = Type.Object({
   kind: Type.Literal('kustomize-set-image'),
   /** Directory of the kustomization, relative to the repository root. */
   path: Type.String(),
@@ -118,6 +180,97 @@ export const GitEditSchema = Type.Object({
     }),
   ),
 });
+
+/** A scalar an update edit sets (Kargo's `value`: any scalar). */
+const EditScalar = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
+
+/** One `key`/`value` update of a `yaml-update` or `json-update` edit. */
+const KeyUpdate = Type.Object({
+  /** Dot path of the key; array items by index (`spec.containers.0.image`). */
+  key: Type.String({ minLength: 1 }),
+  value: EditScalar,
+});
+
+/** The `yaml-update` edit: set keys of a YAML file, keeping its comments and layout. */
+export const YamlUpdateEditSchema = Type.Object({
+  kind: Type.Literal('yaml-update'),
+  /** The YAML file, relative to the repository root. */
+  path: Type.String(),
+  updates: Type.Array(KeyUpdate, { minItems: 1 }),
+});
+
+/** The `json-update` edit: set keys of a JSON file, keeping its indentation. */
+export const JsonUpdateEditSchema = Type.Object({
+  kind: Type.Literal('json-update'),
+  /** The JSON file, relative to the repository root. */
+  path: Type.String(),
+  updates: Type.Array(KeyUpdate, { minItems: 1 }),
+});
+
+/** The `helm-update-chart` edit: set dependency versions in a chart's `Chart.yaml`. */
+export const HelmUpdateChartEditSchema = Type.Object({
+  kind: Type.Literal('helm-update-chart'),
+  /** The chart directory (holding `Chart.yaml`), relative to the repository root. */
+  path: Type.String(),
+  charts: Type.Array(
+    Type.Object({
+      /** The dependency's `repository` as written in `Chart.yaml`. */
+      repository: Type.String({ minLength: 1 }),
+      /** The dependency's `name`. */
+      name: Type.String({ minLength: 1 }),
+      /** The version to set. */
+      version: Type.String({ minLength: 1 }),
+    }),
+    { minItems: 1 },
+  ),
+});
+
+/** The `file-write` edit: write a file's whole text. */
+export const FileWriteEditSchema = Type.Object({
+  kind: Type.Literal('file-write'),
+  /** The file, relative to the repository root; missing directories are made. */
+  path: Type.String(),
+  contents: Type.String(),
+  /** Replace an existing file; when false an existing file fails the write, as in Kargo. */
+  overwrite: Type.Optional(Type.Boolean()),
+});
+
+/** The `copy` edit: copy a file or directory inside the repository. */
+export const CopyEditSchema = Type.Object({
+  kind: Type.Literal('copy'),
+  /** Source file or directory, relative to the repository root. */
+  inPath: Type.String(),
+  /** Destination, relative to the repository root; replaced when it exists. */
+  outPath: Type.String(),
+});
+
+/** The `delete` edit: remove a file or directory. */
+export const DeleteEditSchema = Type.Object({
+  kind: Type.Literal('delete'),
+  /** The file or directory, relative to the repository root. */
+  path: Type.String(),
+  /** Fail when the path does not exist (default: a missing path is fine). */
+  strict: Type.Optional(Type.Boolean()),
+});
+
+/** The `git-clear` edit: remove everything in a directory of the work tree except `.git`. */
+export const GitClearEditSchema = Type.Object({
+  kind: Type.Literal('git-clear'),
+  /** The directory, relative to the repository root ('' or '.' is the whole work tree). */
+  path: Type.String(),
+});
+
+/** One file edit git-writer applies in the work tree, in order; discriminated by `kind`. */
+export const GitEditSchema = Type.Union([
+  KustomizeSetImageEditSchema,
+  YamlUpdateEditSchema,
+  JsonUpdateEditSchema,
+  HelmUpdateChartEditSchema,
+  FileWriteEditSchema,
+  CopyEditSchema,
+  DeleteEditSchema,
+  GitClearEditSchema,
+]);
 
 /** Command: edit, commit and push to a branch. Idempotent per `writeId`. */
 export const WriteGitSchema = Type.Object({
@@ -154,14 +307,21 @@ export const MessageSchemas = {
   FreightDiscovered: FreightDiscoveredSchema,
   FreightCreated: FreightCreatedSchema,
   FreightVerified: FreightVerifiedSchema,
+  FreightApproved: FreightApprovedSchema,
+  FreightRejected: FreightRejectedSchema,
   DefinitionsApplied: DefinitionsAppliedSchema,
   PromotionCreated: PromotionCreatedSchema,
   PromotionChanged: PromotionChangedSchema,
   GitWritten: GitWrittenSchema,
   ArgoCDSynced: ArgoCDSyncedSchema,
+  VerificationChanged: VerificationChangedSchema,
   RefreshWarehouse: RefreshWarehouseSchema,
   CreatePromotion: CreatePromotionSchema,
   MarkFreightVerified: MarkFreightVerifiedSchema,
+  ApproveFreight: ApproveFreightSchema,
+  RejectFreight: RejectFreightSchema,
+  AbortPromotion: AbortPromotionSchema,
+  VerifyStage: VerifyStageSchema,
   WriteGit: WriteGitSchema,
   SyncArgoCDApp: SyncArgoCDAppSchema,
 } as const satisfies Record<MessageType, TSchema>;
@@ -171,6 +331,13 @@ export type Payload<T extends MessageType> = Static<(typeof MessageSchemas)[T]>;
 export type FreightDiscovered = Payload<'FreightDiscovered'>;
 export type FreightCreated = Payload<'FreightCreated'>;
 export type FreightVerified = Payload<'FreightVerified'>;
+export type FreightApproved = Payload<'FreightApproved'>;
+export type FreightRejected = Payload<'FreightRejected'>;
+export type ApproveFreight = Payload<'ApproveFreight'>;
+export type RejectFreight = Payload<'RejectFreight'>;
+export type AbortPromotion = Payload<'AbortPromotion'>;
+export type VerificationChanged = Payload<'VerificationChanged'>;
+export type VerifyStage = Payload<'VerifyStage'>;
 export type DefinitionsApplied = Payload<'DefinitionsApplied'>;
 export type PromotionCreated = Payload<'PromotionCreated'>;
 export type PromotionChanged = Payload<'PromotionChanged'>;
@@ -181,4 +348,6 @@ export type CreatePromotion = Payload<'CreatePromotion'>;
 export type MarkFreightVerified = Payload<'MarkFreightVerified'>;
 export type WriteGit = Payload<'WriteGit'>;
 export type GitEdit = Static<typeof GitEditSchema>;
+/** One kind of git edit, by its `kind`. */
+export type GitEditOf<K extends GitEdit['kind']> = Extract<GitEdit, { kind: K }>;
 export type SyncArgoCDApp = Payload<'SyncArgoCDApp'>;

@@ -5,6 +5,8 @@
  * `promotionMechanisms`, into them.
  */
 
+import type { GitEdit } from './messages.ts';
+
 /** The API group and version of every Kargo resource. */
 export const KARGO_API_VERSION = 'kargo.akuity.io/v1alpha1';
 
@@ -58,7 +60,71 @@ export interface ProjectConfig {
   spec: {
     /** Auto-promotion rules; empty means every Promotion is asked for by a person. */
     promotionPolicies: PromotionPolicy[];
+    /** Webhook receivers that ask for Warehouse refreshes; absent or empty = none. */
+    webhookReceivers?: WebhookReceiverConfig[];
   };
+  /** Computed on read by the api; never stored. */
+  status?: ProjectConfigStatus;
+}
+
+/** The webhook providers Ferry receives from (Kargo's, plus `distribution` for plain registries). */
+export const WebhookProvider = {
+  github: 'github',
+  gitlab: 'gitlab',
+  quay: 'quay',
+  dockerhub: 'dockerhub',
+  harbor: 'harbor',
+  generic: 'generic',
+  distribution: 'distribution',
+} as const;
+/** One of the webhook providers. */
+export type WebhookProvider = (typeof WebhookProvider)[keyof typeof WebhookProvider];
+
+/** One provider block of a webhook receiver. */
+export interface WebhookProviderConfig {
+  /**
+   * The Secret of the same Project holding the shared secret (Kargo's `secretRef`), applied with
+   * `ferry apply`; without one, the api falls back to `FERRY_WEBHOOK_SECRET_<NAME>` (docs/webhooks.md).
+   */
+  secretRef: { name: string };
+  /** `generic` only (a Ferry setting): the header carrying the body's HMAC-SHA256; empty = `X-Ferry-Signature-256`. */
+  signatureHeader?: string;
+}
+
+/** A webhook receiver of a ProjectConfig, as Kargo writes it: a name and exactly one provider block. */
+export interface WebhookReceiverConfig {
+  /** The receiver's name, unique in the ProjectConfig; part of its URL hash. */
+  name: string;
+  /** GitHub: `X-Hub-Signature-256`; Secret key `secret`. */
+  github?: WebhookProviderConfig;
+  /** GitLab: `X-Gitlab-Token`; Secret key `secret-token`. */
+  gitlab?: WebhookProviderConfig;
+  /** Quay.io: the secret is only part of the URL; Secret key `secret`. */
+  quay?: WebhookProviderConfig;
+  /** Docker Hub: the secret is only part of the URL; Secret key `secret`. */
+  dockerhub?: WebhookProviderConfig;
+  /** Harbor: the `Authorization` header; Secret key `auth-header`. */
+  harbor?: WebhookProviderConfig;
+  /** Any sender: HMAC-SHA256 of the body in a header (Ferry's form of Kargo's generic receiver). */
+  generic?: WebhookProviderConfig;
+  /** A Ferry extension: CNCF distribution registry notifications with `Authorization: Bearer <secret>`. */
+  distribution?: WebhookProviderConfig;
+}
+
+/** What the api shows about a ProjectConfig. */
+export interface ProjectConfigStatus {
+  /** One entry per receiver in `spec.webhookReceivers`, in the same order. */
+  webhookReceivers: WebhookReceiverDetails[];
+}
+
+/** Where a webhook receiver listens. */
+export interface WebhookReceiverDetails {
+  /** The receiver's name. */
+  name: string;
+  /** `/webhook/<provider>/<sha256 hex>`; empty when the receiver's secret is not set (see `message`). */
+  path?: string;
+  /** Why there is no path; empty when there is one. */
+  message?: string;
 }
 
 /** The ways Kargo picks an image among a repository's tags. */
@@ -89,6 +155,12 @@ export interface ImageSubscription {
   platform?: string;
   /** How many candidates discovery keeps, best first (default 20, max 100). */
   discoveryLimit: number;
+  /**
+   * Kargo's `cacheByTag`: tags are treated as immutable, so a tag's digest and metadata, once read, are
+   * reused without asking the registry again. Absent or false = a candidate tag may move and the best one
+   * is resolved again on every discovery.
+   */
+  cacheByTag?: boolean;
 }
 
 /** Which Freight creation policy a Warehouse follows. */
@@ -122,6 +194,18 @@ export interface WarehouseStatus {
   message?: string;
   /** Id of the Freight the last discovery produced (or found already made); empty if none. */
   lastFreightID?: string;
+  /** Whether discovery works (Ferry's addition); absent until the first discovery after it was added. */
+  health?: WarehouseHealth;
+}
+
+/** Health of a Warehouse's discovery, set by warehouse-poller after each discovery. */
+export interface WarehouseHealth {
+  /** `Unhealthy` while any subscription fails; `Healthy` once every subscription discovers again. */
+  status: 'Healthy' | 'Unhealthy';
+  /** Why it is Unhealthy, naming the failing subscription(s); absent when Healthy. */
+  reason?: string;
+  /** RFC 3339 time the Warehouse entered this status (kept while the status stays the same). */
+  since?: string;
 }
 
 /** Candidates discovered for one image subscription. */
@@ -160,6 +244,29 @@ export interface PromotionStep {
   as?: string;
   /** The step's configuration, checked against the step's schema when it runs. */
   config?: Record<string, unknown>;
+  /** An expression; when it is false the step is Skipped. Empty = run when no earlier step failed. */
+  if?: string;
+  /** When true a Failed or Errored step does not fail the Promotion; later steps still run. */
+  continueOnError?: boolean;
+  /** Retry policy of the step. */
+  retry?: PromotionStepRetry;
+  /** Variables for this step's expressions; they shadow the template's `vars` of the same name. */
+  vars?: PromotionVariable[];
+}
+
+/** How often and how long a step may be retried. */
+export interface PromotionStepRetry {
+  /** Errored attempts in a row tolerated before the step fails; default 1 (no retry). */
+  errorThreshold?: number;
+  /** Duration (`30s`, `5m`, `1h`) the step may run overall; overrides the step's default timeout. */
+  timeout?: string;
+}
+
+/** A named value that expressions see as `vars.<name>`. */
+export interface PromotionVariable {
+  name: string;
+  /** The value; may itself hold `${{ }}` expressions over earlier variables. */
+  value: string;
 }
 
 /** A Stage: a place Freight is promoted to (an environment). */
@@ -171,9 +278,38 @@ export interface Stage {
     /** The Freight the Stage takes, per origin. */
     requestedFreight: FreightRequest[];
     /** The steps each Promotion to this Stage runs; empty for a control-flow Stage. */
-    promotionTemplate?: { spec: { steps: PromotionStep[] } };
+    promotionTemplate?: { spec: { steps: PromotionStep[]; vars?: PromotionVariable[] } };
+    /**
+     * How Freight is verified after a Promotion: AnalysisTemplates Ferry runs itself. Empty: the
+     * Freight is verified once its Promotion succeeded (Argo CD apps Synced and Healthy).
+     */
+    verification?: StageVerification;
   };
   status?: StageStatus;
+}
+
+/** A Stage's `spec.verification`, as Kargo writes it. */
+export interface StageVerification {
+  /** The AnalysisTemplates (or ClusterAnalysisTemplates, by `kind`) whose metrics must pass. */
+  analysisTemplates: Array<{ name: string; kind?: string }>;
+  /** Values for the templates' args. */
+  args?: Array<{ name: string; value: string }>;
+  /** Labels and annotations Kargo puts on AnalysisRuns; kept on the run record. */
+  analysisRunMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+}
+
+/** The outcome (or progress) of one verification of Freight in a Stage. */
+export interface VerificationRecord {
+  /** The Freight verified. */
+  freight: string;
+  /** The Promotion after which it ran; empty for a re-run asked with `ferry verify`. */
+  promotion?: string;
+  /** Pending, Running, Successful, Failed, Error, Inconclusive or Aborted. */
+  phase: string;
+  /** Why it ended so, or what it waits for. */
+  message?: string;
+  startedAt: string;
+  finishedAt?: string;
 }
 
 /** A Stage's observed state, owned by the promoter. */
@@ -186,6 +322,10 @@ export interface StageStatus {
   currentPromotion?: { name: string; freight: string };
   /** The Freight verified most recently in this Stage. */
   lastVerifiedFreight?: string;
+  /** The latest verification (running or finished); empty when the Stage verifies nothing. */
+  verification?: VerificationRecord;
+  /** Earlier verifications, newest first. */
+  verificationHistory?: VerificationRecord[];
 }
 
 /** An image in a piece of Freight. */
@@ -237,6 +377,11 @@ export interface FreightStatus {
   verifiedIn: Record<string, { verifiedAt: string; promotion?: string }>;
   /** Stage name → approval that lets the Stage take it without upstream verification. */
   approvedFor: Record<string, { approvedAt: string; by?: string }>;
+  /**
+   * Stage name (or `*` for every Stage) → who rejected the Freight there and why. A rejected
+   * Freight is not available to that Stage and never auto-promoted; empty when never rejected.
+   */
+  rejected?: Record<string, { rejectedAt: string; by: string; reason: string }>;
   /** Stage name → since when the Freight has been running there. */
   currentlyIn: Record<string, { since: string }>;
 }
@@ -281,6 +426,8 @@ export interface StepExecution {
   finishedAt?: string;
   /** What happened, in words; set on failure and on notable success. */
   message?: string;
+  /** Errored attempts in a row so far (Kargo's `errorCount`); empty until one errors. */
+  errorCount?: number;
 }
 
 /** A Promotion: a request to move one piece of Freight into one Stage. */
@@ -295,6 +442,8 @@ export interface Promotion {
     freight: string;
     /** The steps, copied from the Stage's template when the Promotion is created. */
     steps: PromotionStep[];
+    /** Variables copied from the Stage's template (`promotionTemplate.spec.vars`); empty when none. */
+    vars?: PromotionVariable[];
   };
   status: PromotionStatus;
 }
@@ -310,6 +459,11 @@ export interface PromotionStatus {
   stepExecutionMetadata: StepExecution[];
   /** Step alias → that step's outputs. */
   state: Record<string, Record<string, unknown>>;
+  /**
+   * Metadata recorded by `set-metadata` steps, keyed `<Kind>/<name>` (`Stage/prod`), then by key;
+   * empty when no such step ran. Ferry keeps it on the Promotion rather than on the resources.
+   */
+  metadata?: Record<string, Record<string, unknown>>;
   /** Who asked: a user name, or `ferry:auto-promotion`. */
   requestedBy?: string;
   /** RFC 3339 time the Promotion was created / finished. */
@@ -333,12 +487,7 @@ export interface PromotionWorkspace {
   /** Checkouts by `git-clone`, keyed by their path in the Promotion's work tree (`./repo-0`). */
   checkouts: Array<{ path: string; repoURL: string; branch?: string; create?: boolean }>;
   /** Edits recorded by edit steps, each in the checkout at `checkout`, with a repo-relative `path`. */
-  edits: Array<{
-    checkout: string;
-    kind: 'kustomize-set-image';
-    path: string;
-    images: Array<{ name: string; newName?: string; newTag?: string; digest?: string }>;
-  }>;
+  edits: Array<{ checkout: string } & GitEdit>;
   /** Commit message per checkout, set by `git-commit`. */
   messages: Record<string, string>;
 }

@@ -18,6 +18,7 @@ export const EVENT_SUBJECT_FILTERS = [
   'ferry.v1.git.>',
   'ferry.v1.argocd.>',
   'ferry.v1.definition.>',
+  'ferry.v1.stage.>',
 ] as const;
 /** Subjects stored in the commands stream. */
 export const COMMAND_SUBJECT_FILTER = 'ferry.v1.cmd.>';
@@ -30,15 +31,22 @@ export const Subjects = {
   FreightDiscovered: 'ferry.v1.warehouse.discovered',
   FreightCreated: 'ferry.v1.freight.created',
   FreightVerified: 'ferry.v1.freight.verified',
+  FreightApproved: 'ferry.v1.freight.approved',
+  FreightRejected: 'ferry.v1.freight.rejected',
   DefinitionsApplied: 'ferry.v1.definition.applied',
   PromotionCreated: 'ferry.v1.promotion.created',
   PromotionChanged: 'ferry.v1.promotion.changed',
   GitWritten: 'ferry.v1.git.written',
   ArgoCDSynced: 'ferry.v1.argocd.synced',
+  VerificationChanged: 'ferry.v1.stage.verification',
   // commands
   RefreshWarehouse: 'ferry.v1.cmd.poller.refresh',
   CreatePromotion: 'ferry.v1.cmd.promoter.create',
   MarkFreightVerified: 'ferry.v1.cmd.freight.verify',
+  ApproveFreight: 'ferry.v1.cmd.freight.approve',
+  RejectFreight: 'ferry.v1.cmd.freight.reject',
+  AbortPromotion: 'ferry.v1.cmd.promoter.abort',
+  VerifyStage: 'ferry.v1.cmd.promoter.verify',
   WriteGit: 'ferry.v1.cmd.git.write',
   SyncArgoCDApp: 'ferry.v1.cmd.argocd.sync',
 } as const;

@@ -31,6 +31,13 @@ export function freightAvailability(stage: Stage, freight: Freight): Availabilit
       reason: `Stage "${stageName}" does not request Freight from ${kind} "${name}"`,
     };
   }
+  const rejection = freight.status.rejected?.[stageName] ?? freight.status.rejected?.['*'];
+  if (rejection) {
+    return {
+      available: false,
+      reason: `${what} was rejected for ${freight.status.rejected?.[stageName] ? `Stage "${stageName}"` : 'every Stage'} by ${rejection.by}${rejection.reason ? `: ${rejection.reason}` : ''}`,
+    };
+  }
   if (Object.hasOwn(freight.status.approvedFor, stageName)) return { available: true };
   const upstream: string[] = [];
   for (const r of requests) {

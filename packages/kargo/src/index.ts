@@ -12,7 +12,8 @@ export {
 export { parseGoDuration } from './duration.ts';
 export type { FreightContent } from './freight.ts';
 export { freightAlias, freightId } from './freight.ts';
-export type { KargoResource, ParseOptions, ParseResult } from './manifest.ts';
+export type { KargoResource, ParsedAnalysisTemplate, ParseOptions, ParseResult } from './manifest.ts';
 export { PROJECT_LABEL, parseManifests, TRANSLATED_ANNOTATION } from './manifest.ts';
+export type { ParsedSecret } from './manifest-secrets.ts';
 export { selectImageTags } from './select.ts';
 export { normalizeChart, normalizeGit, normalizeImage } from './urls.ts';

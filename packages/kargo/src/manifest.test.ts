@@ -215,11 +215,11 @@ ${head('Warehouse', 'app', 'old')}spec:
 ---
 apiVersion: v1
 kind: Secret
-metadata:
-  name: creds
+metadata: { name: creds, namespace: old }
+stringData: { password: hunter2 }
 ---
 apiVersion: argoproj.io/v1alpha1
-kind: AnalysisTemplate
+kind: Application
 metadata:
   name: smoke
 ---
@@ -232,7 +232,8 @@ ${head('PromotionTask', 'deploy', 'old')}
 ---
 # just a comment
 `;
-  const { resources, warnings } = parseManifests(text, { knownProjects: new Set() });
+  const { resources, warnings, secrets } = parseManifests(text, { knownProjects: new Set() });
+  assert.deepEqual(secrets, [{ project: 'old', name: 'creds', data: { password: 'hunter2' } }]);
   assert.deepEqual(warnings, [
     'document 2 (Project "old", line 14): /spec/promotionPolicies/0/stage: is deprecated: use stageSelector.name',
     'document 2 (Project "old", line 13): /spec/promotionPolicies: is deprecated: Ferry makes ProjectConfig "old" from it',
@@ -242,8 +243,7 @@ ${head('PromotionTask', 'deploy', 'old')}
     'document 3 (Warehouse "app", line 29): /spec/subscriptions/0/image/ignoreTags: is deprecated: use ignoreTagsRegexes',
     'document 3 (Warehouse "app", line 30): /spec/subscriptions/1/git: git subscriptions are not supported yet by Ferry; skipped',
     'document 3 (Warehouse "app", line 32): /spec/subscriptions/2/chart: chart subscriptions are not supported yet by Ferry; skipped',
-    'document 4 (Secret "creds", line 35): v1 Secret is not a Kargo resource; skipped',
-    'document 5 (AnalysisTemplate "smoke", line 40): argoproj.io/v1alpha1 AnalysisTemplate is not a Kargo resource; skipped',
+    'document 5 (Application "smoke", line 40): argoproj.io/v1alpha1 Application is not a Kargo resource; skipped',
     'document 6 (Namespace "plain", line 45): a Namespace without the label kargo.akuity.io/project: "true" is not a Project; skipped',
     'document 7 (PromotionTask "deploy", line 50): PromotionTask is not supported yet by Ferry; skipped',
   ]);

@@ -1,4 +1,6 @@
+import { type AnalysisTemplate, parseAnalysisTemplate } from '@ferry/analysis';
 import {
+  ValidationError as ContractValidationError,
   DNS1123_LABEL,
   DNS1123_SUBDOMAIN,
   type FreightRequest,
@@ -20,6 +22,8 @@ import {
   LineCounter,
   parseAllDocuments,
 } from 'yaml';
+import { type ParsedSecret, readSecret } from './manifest-secrets.ts';
+import { parseWebhookReceivers } from './manifest-webhooks.ts';
 import {
   type Ctx,
   fields,
@@ -53,6 +57,20 @@ export interface ParseResult {
   resources: Array<{ project: string; resource: KargoResource }>;
   /** Things accepted but worth telling the user (deprecated fields, skipped documents), in document order. */
   warnings: string[];
+  /** The file's `v1` Secrets, decoded; never part of `resources`, so they are never printed. */
+  secrets: ParsedSecret[];
+  /**
+   * The file's `argoproj.io/v1alpha1` AnalysisTemplates (with their Project) and
+   * ClusterAnalysisTemplates (no Project), checked; Stages' `verification` runs them.
+   */
+  analysisTemplates: ParsedAnalysisTemplate[];
+}
+
+/** An AnalysisTemplate or ClusterAnalysisTemplate read from a manifest. */
+export interface ParsedAnalysisTemplate {
+  /** The Project of an AnalysisTemplate; empty for a ClusterAnalysisTemplate. */
+  project: string;
+  template: AnalysisTemplate;
 }
 
 /** The label that makes a v1 Namespace a Kargo Project. */
@@ -63,6 +81,10 @@ export const TRANSLATED_ANNOTATION = 'ferry.dev/translated-from';
 interface Notes {
   problems: Array<{ doc: number; seq: number; problem: Problem }>;
   warnings: Array<{ doc: number; seq: number; text: string }>;
+  /** `v1` Secrets, with where to report that their Project does not exist. */
+  secrets: Array<{ ctx: DocContext; secret: ParsedSecret }>;
+  /** AnalysisTemplates, with where to report that their Project does not exist. */
+  analysisTemplates: Array<{ ctx: DocContext; parsed: ParsedAnalysisTemplate }>;
 }
 
 /** Where problems of one document go, with its number, kind, name and line numbers in the text. */
@@ -217,16 +239,21 @@ function namespacedEntry(
       ctx.problem(['metadata', 'name'], `must be the name of its Project ("${project}")`);
     }
     const spec = mapAt(ctx, raw.spec, ['spec']) ?? {};
-    fields(ctx, spec, ['spec'], 'promotionPolicies', {
-      webhookReceivers: IGNORED,
+    fields(ctx, spec, ['spec'], 'promotionPolicies webhookReceivers', {
       freightLinks: IGNORED,
       stageLinks: IGNORED,
       promotionWindows: IGNORED,
     });
     const promotionPolicies = parsePolicies(ctx, spec.promotionPolicies, ['spec', 'promotionPolicies']);
+    const webhookReceivers = parseWebhookReceivers(ctx, spec.webhookReceivers, ['spec', 'webhookReceivers']);
     return {
       ...base,
-      resource: { apiVersion: KARGO_API_VERSION, kind, metadata, spec: { promotionPolicies } },
+      resource: {
+        apiVersion: KARGO_API_VERSION,
+        kind,
+        metadata,
+        spec: { promotionPolicies, ...(webhookReceivers.length > 0 ? { webhookReceivers } : {}) },
+      },
     };
   }
   if (kind === 'Warehouse') {
@@ -292,6 +319,34 @@ function readDocument(
   const kind = strAt(ctx, raw.kind, ['kind'], 'the kind of resource, such as Stage');
   if (apiVersion === undefined || kind === undefined) return [];
   const done = (entries: Entry[]) => entries.map((e) => ({ ...e, ok: ctx.problems === 0 }));
+  if (apiVersion === 'v1' && kind === 'Secret') {
+    const secret = readSecret(ctx, raw, options.defaultProject || undefined);
+    if (secret) notes.secrets.push({ ctx, secret });
+    return [];
+  }
+  if (
+    apiVersion === 'argoproj.io/v1alpha1' &&
+    (kind === 'AnalysisTemplate' || kind === 'ClusterAnalysisTemplate')
+  ) {
+    try {
+      const template = parseAnalysisTemplate(raw, `document ${n}`);
+      const project = kind === 'AnalysisTemplate' ? template.namespace || options.defaultProject || '' : '';
+      if (kind === 'AnalysisTemplate' && !project) {
+        ctx.problem(['metadata', 'namespace'], 'required: the Project this AnalysisTemplate belongs to');
+      }
+      notes.analysisTemplates.push({ ctx, parsed: { project, template } });
+    } catch (e) {
+      if (!(e instanceof ContractValidationError)) throw e;
+      for (const p of e.problems) {
+        const path = p.path
+          .split('/')
+          .filter(Boolean)
+          .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+        ctx.problem(path, p.message);
+      }
+    }
+    return [];
+  }
   if (apiVersion === 'v1' && kind === 'Namespace') {
     const labels = isMap(raw.metadata) && isMap(raw.metadata.labels) ? raw.metadata.labels : {};
     if (labels[PROJECT_LABEL] === 'true') return done(projectEntries(ctx, n, raw, true));
@@ -427,6 +482,26 @@ function checkProjects(entries: Entry[], options: ParseOptions): void {
   }
 }
 
+/** Reports Secrets of unknown Projects and Secrets defined twice. */
+function checkSecretProjects(notes: Notes, entries: Entry[], options: ParseOptions): void {
+  const declared = new Set(entries.filter((e) => e.kind === 'Project').map((e) => e.name));
+  const seen = new Set<string>();
+  for (const { ctx, secret } of notes.secrets) {
+    const p = secret.project;
+    if (!declared.has(p) && !options.knownProjects.has(p)) {
+      ctx.problem(
+        ['metadata', 'namespace'],
+        `project "${p}" does not exist: apply its Project first or in the same file`,
+      );
+    }
+    const key = `${p}/${secret.name}`;
+    if (seen.has(key)) {
+      ctx.problem(['metadata', 'name'], `Secret "${secret.name}" of project "${p}" is defined twice`);
+    }
+    seen.add(key);
+  }
+}
+
 /**
  * Reads a multi-document Kargo YAML file (`ferry apply -f FILE`) and returns its Projects,
  * ProjectConfigs, Warehouses and Stages normalised (defaults filled in, older forms translated), or
@@ -438,10 +513,20 @@ export function parseManifests(text: string, options: ParseOptions): ParseResult
   const lines = new LineCounter();
   // Kubernetes' YAML reader (go-yaml) honours `<<` merge keys, so Kargo manifests may use them.
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, merge: true });
-  const notes: Notes = { problems: [], warnings: [] };
+  const notes: Notes = { problems: [], warnings: [], secrets: [], analysisTemplates: [] };
   const entries = docs.flatMap((doc, i) => readDocument(doc, i + 1, lines, notes, options));
   resolveUpstreams(entries, options);
   checkProjects(entries, options);
+  checkSecretProjects(notes, entries, options);
+  const declared = new Set(entries.filter((e) => e.kind === 'Project').map((e) => e.name));
+  for (const { ctx, parsed } of notes.analysisTemplates) {
+    if (parsed.project && !declared.has(parsed.project) && !options.knownProjects.has(parsed.project)) {
+      ctx.problem(
+        ['metadata', 'namespace'],
+        `project "${parsed.project}" does not exist: apply its Project first or in the same file`,
+      );
+    }
+  }
   const order = (a: { doc: number; seq: number }, b: { doc: number; seq: number }) =>
     a.doc - b.doc || a.seq - b.seq;
   if (notes.problems.length > 0) {
@@ -451,5 +536,7 @@ export function parseManifests(text: string, options: ParseOptions): ParseResult
   return {
     resources: entries.map((e) => ({ project: e.project ?? '', resource: e.resource })),
     warnings: notes.warnings.sort(order).map((w) => w.text),
+    secrets: notes.secrets.map((s) => s.secret),
+    analysisTemplates: notes.analysisTemplates.map((a) => a.parsed),
   };
 }

@@ -12,6 +12,7 @@ import {
   type PromotionStep,
   type Stage,
   type StageSelector,
+  type StageVerification,
   type Warehouse,
 } from '@ferry/contracts';
 import { formatGoDurationNs, parseGoDurationNs } from './duration.ts';
@@ -125,8 +126,8 @@ function parseImageSub(ctx: Ctx, o: Obj, p: Path): ImageSubscription {
     o,
     p,
     'repoURL imageSelectionStrategy tagSelectionStrategy constraint semverConstraint strictSemvers allowTags ' +
-      'allowTagsRegexes ignoreTags ignoreTagsRegexes platform discoveryLimit',
-    { cacheByTag: IGNORED, insecureSkipTLSVerify: IGNORED, gitRepoURL: IGNORED },
+      'allowTagsRegexes ignoreTags ignoreTagsRegexes platform discoveryLimit cacheByTag',
+    { insecureSkipTLSVerify: IGNORED, gitRepoURL: IGNORED },
   );
   const at = (k: string) => [...p, k];
   const repoURL = strAt(
@@ -201,6 +202,7 @@ function parseImageSub(ctx: Ctx, o: Obj, p: Path): ImageSubscription {
     ignoreTagsRegexes,
     ...(platform && { platform }),
     discoveryLimit: Number.isInteger(limit) ? (limit as number) : 20,
+    ...(o.cacheByTag !== undefined && { cacheByTag: boolAt(ctx, o.cacheByTag, at('cacheByTag'), false) }),
   };
 }
 
@@ -331,7 +333,21 @@ export function parseStageSpec(ctx: Ctx, v: unknown): StageDraft | undefined {
     }
   }
   if (steps.length > 0 && !spec.promotionTemplate) spec.promotionTemplate = { spec: { steps } };
-  if (s.verification !== undefined) spec.verification = mapAt(ctx, s.verification, ['spec', 'verification']);
+  if (s.verification !== undefined) {
+    const v = mapAt(ctx, s.verification, ['spec', 'verification']);
+    if (v) {
+      const refs =
+        listAt(ctx, v.analysisTemplates ?? [], ['spec', 'verification', 'analysisTemplates']) ?? [];
+      refs.forEach((r, i) => {
+        const at = ['spec', 'verification', 'analysisTemplates', i];
+        const m = mapAt(ctx, r, at);
+        if (m && (typeof m.name !== 'string' || m.name === '')) {
+          ctx.problem([...at, 'name'], 'required: the AnalysisTemplate to run');
+        }
+      });
+      spec.verification = { ...v, analysisTemplates: refs } as unknown as StageVerification;
+    }
+  }
   if (s.vars !== undefined) spec.vars = listAt(ctx, s.vars, ['spec', 'vars']);
   return legacy ? { spec, legacy } : { spec };
 }

@@ -1,2 +1,11 @@
 export type { Fleet, FleetOptions, ServiceName } from './launcher.ts';
-export { ensureServers, portOpen, ROOT, SERVICES, startFleet } from './launcher.ts';
+export {
+  DEFAULT_OPS_PORT_BASE,
+  ensureServers,
+  opsPortFor,
+  portOpen,
+  ROOT,
+  SERVICES,
+  serviceEnv,
+  startFleet,
+} from './launcher.ts';

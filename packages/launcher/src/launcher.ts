@@ -20,6 +20,34 @@ export const SERVICES = [
 /** A service name. */
 export type ServiceName = (typeof SERVICES)[number];
 
+/** The first ops port the launcher hands out when `FERRY_OPS_PORT_BASE` is unset. */
+export const DEFAULT_OPS_PORT_BASE = 9091;
+
+/**
+ * The ops port (`/healthz`, `/readyz`, `/metrics`) of one service process started by the
+ * launcher: `FERRY_OPS_PORT_BASE` (default 9091) plus the service's place in {@link SERVICES},
+ * so freight-store gets 9091, promoter 9092, … api 9096; replica n of a service adds
+ * n × 6 so that replicas on one machine do not collide. `FERRY_OPS_PORT=0` in the caller's
+ * environment turns the ops servers off (0 for every service).
+ */
+export function opsPortFor(service: ServiceName, env: NodeJS.ProcessEnv, replica = 0): number {
+  if (env.FERRY_OPS_PORT === '0') return 0;
+  const raw = env.FERRY_OPS_PORT_BASE;
+  const base = raw === undefined || raw === '' ? DEFAULT_OPS_PORT_BASE : Number(raw);
+  const last = base + SERVICES.length * (replica + 1) - 1;
+  if (!Number.isInteger(base) || base < 1 || last > 65535) {
+    throw new Error(
+      `FERRY_OPS_PORT_BASE must be an integer port from 1 to ${65536 - SERVICES.length} leaving room for ${SERVICES.length} services, got "${raw}"; or set FERRY_OPS_PORT=0 to turn the ops servers off`,
+    );
+  }
+  return base + SERVICES.indexOf(service) + SERVICES.length * replica;
+}
+
+/** The environment one service process gets: the caller's, with its own `FERRY_OPS_PORT`. */
+export function serviceEnv(service: ServiceName, env: NodeJS.ProcessEnv, replica = 0): NodeJS.ProcessEnv {
+  return { ...env, FERRY_OPS_PORT: String(opsPortFor(service, env, replica)) };
+}
+
 /** True when something accepts TCP connections at host:port within `timeoutMs`. */
 export function portOpen(host: string, port: number, timeoutMs = 500): Promise<boolean> {
   return new Promise((done) => {
@@ -147,13 +175,16 @@ export interface FleetOptions {
   onLine?: (service: string, line: string) => void;
 }
 
-/** Starts each service as its own process (`node services/<name>/src/main.ts`). */
+/**
+ * Starts each service as its own process (`node services/<name>/src/main.ts`), each with its own
+ * ops port (see {@link opsPortFor}). Throws before starting anything when `FERRY_OPS_PORT_BASE` is bad.
+ */
 export function startFleet(options: FleetOptions): Fleet {
   const processes = new Map<string, ChildProcess>();
   const start = (service: ServiceName, replica = 0) => {
     const key = replica ? `${service}#${replica}` : service;
     const child = spawn(process.execPath, [join(ROOT, 'services', service, 'src', 'main.ts')], {
-      env: options.env,
+      env: serviceEnv(service, options.env, replica),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     processes.set(key, child);
@@ -161,6 +192,7 @@ export function startFleet(options: FleetOptions): Fleet {
       createInterface({ input: stream }).on('line', (line) => options.onLine?.(key, line));
     }
   };
+  for (const s of options.services ?? SERVICES) opsPortFor(s, options.env);
   for (const s of options.services ?? SERVICES) start(s);
   const kill = async (service: string, signal: NodeJS.Signals = 'SIGTERM') => {
     const child = processes.get(service);

@@ -37,6 +37,33 @@ export interface RegistryClientOptions {
   timeoutMs?: number;
   /** Clock in epoch milliseconds, for token expiry; `Date.now` when absent. */
   now?: () => number;
+  /**
+   * Awaited before every registry request (token requests excluded), e.g. a token bucket per registry host
+   * shared by every replica; no limit when absent. Keeps this client free of any store.
+   */
+  limiter?: RequestLimiter;
+  /** How often a 429 answer is retried before it becomes a {@link RegistryRateLimitedError}; 3 when absent. */
+  maxRateLimitRetries?: number;
+  /** First wait after a 429 without `Retry-After`, doubled on each retry; 500 ms when absent. */
+  rateLimitBackoffMs?: number;
+  /** Longest single wait after a 429, whatever `Retry-After` says; 60 000 ms when absent. */
+  maxRateLimitWaitMs?: number;
+  /** How to wait; a timer when absent (tests pass one that records). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Paces requests to a registry host; see {@link RegistryClientOptions.limiter}. */
+export interface RequestLimiter {
+  /** Resolves when one more request to registry `host` (`docker.io`, `ghcr.io`, `127.0.0.1:5000`) may be sent. */
+  acquire(host: string): Promise<void>;
+}
+
+/** What 429 answers cost this client, see {@link RegistryClient.throttling}. */
+export interface ThrottlingStats {
+  /** 429 answers that were waited out and retried. */
+  retries: number;
+  /** Milliseconds spent waiting after 429 answers. */
+  waitMs: number;
 }
 
 /** What a tag points to. */
@@ -102,6 +129,9 @@ type HostAuth = { kind: 'basic' } | { kind: 'bearer'; realm: string; service: st
 type SentAuth = { kind: 'basic' | 'bearer'; header: string } | undefined;
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_RATE_LIMIT_RETRIES = 3;
+const DEFAULT_BACKOFF_MS = 500;
+const DEFAULT_MAX_WAIT_MS = 60_000;
 const DEFAULT_TOKEN_TTL_SECONDS = 60;
 const MAX_PAGES = 1000;
 const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
@@ -125,8 +155,14 @@ export class RegistryClient {
   readonly #pendingTokens = new Map<string, Promise<string>>();
   // Every password and token this client has handled, scrubbed from error messages as a last defence.
   readonly #secrets = new Set<string>();
+  readonly #limiter: RequestLimiter | undefined;
+  readonly #maxRetries: number;
+  readonly #backoffMs: number;
+  readonly #maxWaitMs: number;
+  readonly #sleep: (ms: number) => Promise<void>;
   #requests = 0;
   #tokenRequests = 0;
+  #throttled: ThrottlingStats = { retries: 0, waitMs: 0 };
   readonly #byMethodStatus = new Map<string, number>();
 
   constructor(opts: RegistryClientOptions = {}) {
@@ -136,6 +172,16 @@ export class RegistryClient {
     this.#userAgent = opts.userAgent ?? 'ferry-registry-client';
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#now = opts.now ?? Date.now;
+    this.#limiter = opts.limiter;
+    this.#maxRetries = opts.maxRateLimitRetries ?? DEFAULT_RATE_LIMIT_RETRIES;
+    this.#backoffMs = opts.rateLimitBackoffMs ?? DEFAULT_BACKOFF_MS;
+    this.#maxWaitMs = opts.maxRateLimitWaitMs ?? DEFAULT_MAX_WAIT_MS;
+    this.#sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /** Retries and waiting caused by 429 answers since construction or {@link resetStats}. */
+  get throttling(): ThrottlingStats {
+    return { ...this.#throttled };
   }
 
   /** A snapshot of the request counts since construction or {@link resetStats}. */
@@ -152,6 +198,7 @@ export class RegistryClient {
     this.#requests = 0;
     this.#tokenRequests = 0;
     this.#byMethodStatus.clear();
+    this.#throttled = { retries: 0, waitMs: 0 };
   }
 
   /**
@@ -504,14 +551,28 @@ export class RegistryClient {
   ): Promise<Response> {
     const headers: Record<string, string> = { Accept: accept, 'User-Agent': this.#userAgent };
     if (auth) headers.Authorization = auth.header;
-    this.#requests++;
-    try {
-      const res = await this.#fetch(url, { method, headers, signal: AbortSignal.timeout(this.#timeoutMs) });
-      this.#count(`${method} ${res.status}`);
-      return res;
-    } catch (cause) {
-      this.#count(`${method} error`);
-      throw this.#unreachable(op, cause);
+    for (let attempt = 0; ; attempt++) {
+      await this.#limiter?.acquire(op.repo.registry);
+      this.#requests++;
+      let res: Response;
+      try {
+        res = await this.#fetch(url, { method, headers, signal: AbortSignal.timeout(this.#timeoutMs) });
+        this.#count(`${method} ${res.status}`);
+      } catch (cause) {
+        this.#count(`${method} error`);
+        throw this.#unreachable(op, cause);
+      }
+      if (res.status !== 429 || attempt >= this.#maxRetries) return res;
+      // The registry says when it will take requests again; without that, back off exponentially.
+      const retryAfter = parseRetryAfter(res.headers.get('retry-after'), this.#now());
+      const wait = Math.min(
+        this.#maxWaitMs,
+        retryAfter === undefined ? this.#backoffMs * 2 ** attempt : retryAfter * 1000,
+      );
+      await res.body?.cancel();
+      this.#throttled.retries++;
+      this.#throttled.waitMs += wait;
+      await this.#sleep(wait);
     }
   }
 

@@ -5,7 +5,9 @@ export type {
   ManifestResult,
   RegistryClientOptions,
   RegistryStats,
+  RequestLimiter,
   TagResolution,
+  ThrottlingStats,
 } from './client.ts';
 export { RegistryClient } from './client.ts';
 export type { CredentialsProvider, RegistryCredentials } from './docker-config.ts';

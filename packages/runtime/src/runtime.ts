@@ -1,7 +1,9 @@
 import { Bus } from '@ferry/bus';
 import { type FerryConfig, loadConfig } from '@ferry/config';
+import { startDefaultMetrics } from '@ferry/metrics';
 import { createLogger, initTelemetry, type Logger } from '@ferry/observability';
 import { Store } from '@ferry/store';
+import { depsReadiness, type OpsServer, startOpsServer } from './ops.ts';
 
 /** What every service's `start` function receives: its ports, already connected. */
 export interface ServiceDeps {
@@ -38,7 +40,8 @@ export async function connectDeps(
 
 /**
  * Runs one service as its own process: reads config (failing with every bad setting listed),
- * sets up logs and traces, connects, starts, and drains on SIGTERM/SIGINT.
+ * sets up logs, traces and metrics, connects, serves `/healthz`, `/readyz` and `/metrics` on
+ * `FERRY_OPS_PORT` (unless 0), starts, and drains on SIGTERM/SIGINT (readiness turns 503 first).
  */
 export async function runService(service: string, start: StartService): Promise<void> {
   let config: Readonly<FerryConfig>;
@@ -57,9 +60,27 @@ export async function runService(service: string, start: StartService): Promise<
     log.fatal({ err }, 'cannot connect to NATS or Redis; check FERRY_NATS_URL and FERRY_REDIS_URL');
     process.exit(1);
   }
-  const running = await start(deps);
-  log.info('started');
+  startDefaultMetrics();
+  let started = false;
   let stopping = false;
+  let ops: OpsServer | undefined;
+  if (config.opsPort !== 0) {
+    try {
+      ops = await startOpsServer({
+        host: config.opsHost,
+        port: config.opsPort,
+        ready: depsReadiness(deps, { starting: () => !started, draining: () => stopping }),
+        log,
+      });
+      log.info({ host: config.opsHost, port: ops.port }, 'ops server listening');
+    } catch (err) {
+      log.fatal({ err }, (err as Error).message);
+      process.exit(1);
+    }
+  }
+  const running = await start(deps);
+  started = true;
+  log.info('started');
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -73,6 +94,7 @@ export async function runService(service: string, start: StartService): Promise<
     await deps.bus.close();
     await deps.store.close();
     await telemetry.shutdown().catch(() => {});
+    await ops?.close();
     log.info('stopped');
     process.exit(0);
   };

@@ -9,20 +9,36 @@ export const Keys = {
   warehouses: (p: string) => `ferry:p:${p}:warehouses`,
   stages: (p: string) => `ferry:p:${p}:stages`,
   projectConfig: (p: string) => `ferry:p:${p}:projectconfig`,
+  analysisTemplates: (p: string) => `ferry:p:${p}:analysistemplates`,
+  clusterAnalysisTemplates: () => 'ferry:clusteranalysistemplates',
   // warehouse-poller: discovery results and schedule
   warehouseStatus: (p: string, w: string) => `ferry:p:${p}:warehouse:${w}:status`,
   pollSchedule: () => 'ferry:poll:due',
+  // warehouse-poller: discovery caches and registry rate limits (issue 3, "Discovery at scale")
+  /** Hash per repository and platform: tag → JSON {digest, createdAt?} read from the registry. */
+  pollTagCache: (repoURL: string, platform: string) => `ferry:poll:tags:${repoURL}|${platform}`,
+  /** Hash per repository and platform: digest → JSON {createdAt?}, so image metadata is read once. */
+  pollImageCache: (repoURL: string, platform: string) => `ferry:poll:images:${repoURL}|${platform}`,
+  /** String per repository: SHA-256 of its sorted tag list at the last discovery. */
+  pollTagListHash: (repoURL: string) => `ferry:poll:taglist:${repoURL}`,
+  /** Hash per registry host: a token bucket (`tokens`, `ts`) shared by every replica. */
+  registryBucket: (host: string) => `ferry:poll:bucket:${host}`,
   // freight-store: Freight and where it is verified
   freight: (p: string) => `ferry:p:${p}:freight`,
   freightAlias: (p: string) => `ferry:p:${p}:freight:alias`,
   freightByWarehouse: (p: string, w: string) => `ferry:p:${p}:freight:by-warehouse:${w}`,
   freightVerified: (p: string, id: string) => `ferry:p:${p}:freight:${id}:verified`,
+  freightApproved: (p: string, id: string) => `ferry:p:${p}:freight:${id}:approved`,
+  freightRejected: (p: string, id: string) => `ferry:p:${p}:freight:${id}:rejected`,
   // promoter: Promotions, their order per Stage, Stage history
   promotion: (p: string, name: string) => `ferry:p:${p}:promotion:${name}`,
   promotions: (p: string) => `ferry:p:${p}:promotions`,
   stagePromotions: (p: string, s: string) => `ferry:p:${p}:stage:${s}:promotions`,
   stageHistory: (p: string, s: string) => `ferry:p:${p}:stage:${s}:history`,
   activeStages: () => 'ferry:promoter:active-stages',
+  stageVerification: (p: string, s: string) => `ferry:p:${p}:stage:${s}:verification`,
+  stageVerificationHistory: (p: string, s: string) => `ferry:p:${p}:stage:${s}:verification-history`,
+  verificationsDue: () => 'ferry:promoter:verifications:due',
   sequence: () => 'ferry:seq',
   // git-writer: outcomes of writes, leases
   gitWrite: (writeId: string) => `ferry:git:write:${writeId}`,

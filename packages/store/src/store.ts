@@ -8,6 +8,7 @@ import type {
   Warehouse,
   WarehouseStatus,
 } from '@ferry/contracts';
+import { LeaseOutcomes, leaseAcquire, leaseKind } from '@ferry/metrics';
 import { Redis } from 'ioredis';
 import { Keys } from './keys.ts';
 
@@ -101,6 +102,23 @@ return 0`;
 const RELEASE_LEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
+
+// warehouse-poller: a token bucket per registry host. Redis' own clock keeps replicas in step.
+// Returns 0 when a token was taken, else the milliseconds until one will be there.
+const TAKE_REGISTRY_TOKEN = `
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(b[1]) or burst
+local ts = tonumber(b[2]) or now
+if now > ts then tokens = math.min(burst, tokens + (now - ts) * rate / 1000) ts = now end
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(ts))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+return wait`;
 
 const parse = <T>(s: string | null | undefined): T | undefined => (s ? (JSON.parse(s) as T) : undefined);
 
@@ -224,6 +242,40 @@ export class Store {
     }
   }
 
+  /**
+   * Stores AnalysisTemplates (`project` set) and ClusterAnalysisTemplates (`project` empty) as
+   * parsed; reports each as `kubectl apply` would.
+   */
+  async applyAnalysisTemplates(
+    items: ReadonlyArray<{ project: string; template: { kind: string; name: string } }>,
+  ): Promise<ApplyOutcome[]> {
+    const outcomes: ApplyOutcome[] = [];
+    for (const { project, template } of items) {
+      const key = project ? Keys.analysisTemplates(project) : Keys.clusterAnalysisTemplates();
+      const json = JSON.stringify(template);
+      const prev = await this.redis.hget(key, template.name);
+      if (prev !== json) await this.redis.hset(key, template.name, json);
+      outcomes.push({
+        kind: template.kind,
+        project,
+        name: template.name,
+        action: prev === null ? 'created' : prev === json ? 'unchanged' : 'configured',
+        generation: 1,
+      });
+    }
+    return outcomes;
+  }
+
+  /** An AnalysisTemplate of a Project, or a ClusterAnalysisTemplate when `project` is empty. */
+  async getAnalysisTemplate<T>(project: string, name: string): Promise<T | undefined> {
+    return parse<T>(
+      await this.redis.hget(
+        project ? Keys.analysisTemplates(project) : Keys.clusterAnalysisTemplates(),
+        name,
+      ),
+    );
+  }
+
   async getProject(name: string): Promise<Project | undefined> {
     return parse<Project>(await this.redis.hget(Keys.projects(), name));
   }
@@ -288,6 +340,46 @@ export class Store {
     return this.redis.zrangebyscore(Keys.pollSchedule(), '-inf', now, 'LIMIT', 0, limit);
   }
 
+  // ------------------------------- discovery caches and rate limits (warehouse-poller, its only writer)
+
+  /** Cached values of `fields` in a warehouse-poller cache hash (`Keys.pollTagCache`, `Keys.pollImageCache`). */
+  async getPollCache(key: string, fields: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (fields.length === 0) return out;
+    const values = await this.redis.hmget(key, ...fields);
+    fields.forEach((f, i) => {
+      const v = values[i];
+      if (v !== null && v !== undefined) out.set(f, v);
+    });
+    return out;
+  }
+
+  /** Adds entries to a warehouse-poller cache hash. */
+  async putPollCache(key: string, entries: ReadonlyMap<string, string>): Promise<void> {
+    if (entries.size > 0) await this.redis.hset(key, Object.fromEntries(entries));
+  }
+
+  /** Records a repository's tag-list hash; resolves with the one recorded before (undefined at first). */
+  async swapTagListHash(repoURL: string, hash: string): Promise<string | undefined> {
+    const previous = await this.redis.set(Keys.pollTagListHash(repoURL), hash, 'GET');
+    return previous ?? undefined;
+  }
+
+  /**
+   * Takes one request token from the registry host's bucket (refilled at `ratePerSecond`, holding at most
+   * `burst`); resolves with 0 when taken, else with the milliseconds to wait before asking again.
+   */
+  async takeRegistryToken(host: string, ratePerSecond: number, burst: number): Promise<number> {
+    const res = await this.redis.eval(
+      TAKE_REGISTRY_TOKEN,
+      1,
+      Keys.registryBucket(host),
+      String(ratePerSecond),
+      String(burst),
+    );
+    return Number(res);
+  }
+
   // ---------------------------------------------------------------- Freight (freight-store)
 
   /**
@@ -332,6 +424,32 @@ export class Store {
     return set === 1;
   }
 
+  /** Records an approval of Freight for a Stage; false when it was approved there already. */
+  async approveFreight(project: string, id: string, stage: string, at: string, by: string): Promise<boolean> {
+    return (
+      (await this.redis.hsetnx(
+        Keys.freightApproved(project, id),
+        stage,
+        JSON.stringify({ approvedAt: at, by }),
+      )) === 1
+    );
+  }
+
+  /** Records a rejection of Freight for a Stage (`*`: everywhere); false when it was already rejected there. */
+  async rejectFreight(
+    project: string,
+    id: string,
+    stage: string,
+    rec: { rejectedAt: string; by: string; reason: string },
+  ): Promise<boolean> {
+    return (await this.redis.hsetnx(Keys.freightRejected(project, id), stage, JSON.stringify(rec))) === 1;
+  }
+
+  /** Undoes a rejection; false when there was none. */
+  async unrejectFreight(project: string, id: string, stage: string): Promise<boolean> {
+    return (await this.redis.hdel(Keys.freightRejected(project, id), stage)) === 1;
+  }
+
   async getFreight(project: string, id: string): Promise<Freight | undefined> {
     const raw = await this.redis.hget(Keys.freight(project), id);
     if (!raw) return undefined;
@@ -362,13 +480,30 @@ export class Store {
 
   private async withStatus(project: string, list: Omit<Freight, 'status'>[]): Promise<Freight[]> {
     const pipe = this.redis.pipeline();
-    for (const f of list) pipe.hgetall(Keys.freightVerified(project, f.metadata.name));
+    for (const f of list) {
+      pipe.hgetall(Keys.freightVerified(project, f.metadata.name));
+      pipe.hgetall(Keys.freightApproved(project, f.metadata.name));
+      pipe.hgetall(Keys.freightRejected(project, f.metadata.name));
+    }
     const res = (await pipe.exec()) ?? [];
+    const decode = <T>(i: number): Record<string, T> =>
+      Object.fromEntries(
+        Object.entries((res[i]?.[1] ?? {}) as Record<string, string>).map(([k, v]) => [
+          k,
+          JSON.parse(v) as T,
+        ]),
+      );
     return list.map((f, i) => {
-      const verified = (res[i]?.[1] ?? {}) as Record<string, string>;
-      const verifiedIn: Freight['status']['verifiedIn'] = {};
-      for (const [stage, v] of Object.entries(verified)) verifiedIn[stage] = JSON.parse(v);
-      return { ...f, status: { verifiedIn, approvedFor: {}, currentlyIn: {} } };
+      const rejected = decode<NonNullable<Freight['status']['rejected']>[string]>(3 * i + 2);
+      return {
+        ...f,
+        status: {
+          verifiedIn: decode(3 * i),
+          approvedFor: decode(3 * i + 1),
+          currentlyIn: {},
+          ...(Object.keys(rejected).length ? { rejected } : {}),
+        },
+      };
     });
   }
 
@@ -450,6 +585,44 @@ export class Store {
     return (await this.redis.lrange(Keys.stageHistory(project, stage), 0, -1)).map((s) => JSON.parse(s));
   }
 
+  /** The Stage's latest verification run record (promoter's own shape), if any. */
+  async getStageVerification<T>(project: string, stage: string): Promise<T | undefined> {
+    return parse<T>(await this.redis.get(Keys.stageVerification(project, stage)));
+  }
+
+  /**
+   * Stores the Stage's verification run; when `finished` is given, also pushes that summary onto
+   * the Stage's verification history, in one transaction. `dueAt` schedules the next measurement.
+   */
+  async putStageVerification(
+    project: string,
+    stage: string,
+    record: unknown,
+    opts: { dueAt?: number; finished?: unknown } = {},
+  ): Promise<void> {
+    const member = `${project}/${stage}`;
+    const tx = this.redis.multi().set(Keys.stageVerification(project, stage), JSON.stringify(record));
+    if (opts.dueAt !== undefined) tx.zadd(Keys.verificationsDue(), opts.dueAt, member);
+    else tx.zrem(Keys.verificationsDue(), member);
+    if (opts.finished !== undefined) {
+      tx.lpush(Keys.stageVerificationHistory(project, stage), JSON.stringify(opts.finished));
+      tx.ltrim(Keys.stageVerificationHistory(project, stage), 0, 49);
+    }
+    await tx.exec();
+  }
+
+  /** Finished verifications of a Stage, newest first. */
+  async stageVerificationHistory<T>(project: string, stage: string): Promise<T[]> {
+    return (await this.redis.lrange(Keys.stageVerificationHistory(project, stage), 0, -1)).map(
+      (s) => JSON.parse(s) as T,
+    );
+  }
+
+  /** Stages whose verification is due at `now`, as `project/stage`. */
+  async dueVerifications(now: number): Promise<string[]> {
+    return this.redis.zrangebyscore(Keys.verificationsDue(), '-inf', now, 'LIMIT', 0, 100);
+  }
+
   /** Stages with Promotions, as `project/stage` (the promoter's reconcile list). */
   async activeStages(): Promise<string[]> {
     return this.redis.smembers(Keys.activeStages());
@@ -498,6 +671,10 @@ export class Store {
     const fence = Number(
       await this.redis.eval(ACQUIRE_LEASE, 2, Keys.lease(name), Keys.fence(name), token, String(ttlMs)),
     );
+    leaseAcquire.inc({
+      kind: leaseKind(name),
+      outcome: fence > 0 ? LeaseOutcomes.acquired : LeaseOutcomes.busy,
+    });
     return fence > 0 ? { name, token, fence } : undefined;
   }
 

@@ -160,3 +160,95 @@ test('the OpenAPI document lists the routes', async () => {
     assert.ok(doc.paths[path], `${path} in OpenAPI`);
   }
 });
+
+test('lists page with limit and continue', async () => {
+  const all = (await app.inject({ method: 'GET', url: '/api/v1/projects/shop/freight' })).json();
+  assert.equal(all.items.length, 1);
+  await store.createFreight(
+    {
+      apiVersion: 'kargo.akuity.io/v1alpha1',
+      kind: 'Freight',
+      metadata: { name: 'e'.repeat(40), namespace: 'shop', creationTimestamp: '2026-11-26T10:00:00Z' },
+      alias: 'calm-heron',
+      origin: { kind: 'Warehouse', name: 'app' },
+      images: [],
+      commits: [],
+      charts: [],
+      status: { verifiedIn: {}, approvedFor: {}, currentlyIn: {} },
+    },
+    Date.now(),
+  );
+  const first = (await app.inject({ method: 'GET', url: '/api/v1/projects/shop/freight?limit=1' })).json();
+  assert.equal(first.items.length, 1);
+  assert.ok(first.metadata.continue);
+  const second = (
+    await app.inject({
+      method: 'GET',
+      url: `/api/v1/projects/shop/freight?limit=1&continue=${first.metadata.continue}`,
+    })
+  ).json();
+  assert.equal(second.items.length, 1);
+  assert.equal(second.metadata, undefined);
+  assert.notEqual(second.items[0].metadata.name, first.items[0].metadata.name);
+  const bad = await app.inject({ method: 'GET', url: '/api/v1/projects/shop/freight?continue=zzz' });
+  assert.equal(bad.statusCode, 400);
+  assert.equal(bad.json().message, 'continue: not a token from a previous page; start again without it');
+});
+
+test('?watch=true streams the list, then each change, as Server-Sent Events', async () => {
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  const ac = new AbortController();
+  const res = await fetch(`${address}/api/v1/projects/shop/promotions?watch=true`, { signal: ac.signal });
+  assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  const nextEvent = async (): Promise<{
+    type: string;
+    data: { metadata: { name: string }; status?: { phase: string } };
+  }> => {
+    for (;;) {
+      const i = buffer.indexOf('\n\n');
+      if (i >= 0) {
+        const chunk = buffer.slice(0, i);
+        buffer = buffer.slice(i + 2);
+        if (chunk.startsWith(':')) continue;
+        const type = /^event: (.*)$/m.exec(chunk)![1]!;
+        const data = JSON.parse(/^data: (.*)$/m.exec(chunk)![1]!);
+        return { type, data };
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new Error('stream ended');
+      buffer += value;
+    }
+  };
+  assert.equal((await nextEvent()).type, 'BOOKMARK', 'no Promotions yet: the list is empty');
+  const promotion = {
+    apiVersion: 'kargo.akuity.io/v1alpha1' as const,
+    kind: 'Promotion' as const,
+    metadata: { name: 'prod.01.ccccccc', namespace: 'shop' },
+    spec: { stage: 'prod', freight: 'c'.repeat(40), steps: [] },
+    status: { phase: 'Pending' as const, currentStep: 0, stepExecutionMetadata: [], state: {}, revision: 0 },
+  };
+  await store.createPromotion(promotion);
+  await bus.publish(
+    'PromotionCreated',
+    { project: 'shop', promotion: 'prod.01.ccccccc', stage: 'prod', freight: 'c'.repeat(40) },
+    'w-1',
+  );
+  const added = await nextEvent();
+  assert.equal(added.type, 'ADDED');
+  assert.equal(added.data.metadata.name, 'prod.01.ccccccc');
+  await store.casPromotionStatus('shop', 'prod.01.ccccccc', 'prod', 0, {
+    ...promotion.status,
+    phase: 'Running',
+  });
+  await bus.publish(
+    'PromotionChanged',
+    { project: 'shop', promotion: 'prod.01.ccccccc', stage: 'prod', phase: 'Running', step: 0, revision: 1 },
+    'w-2',
+  );
+  const modified = await nextEvent();
+  assert.equal(modified.type, 'MODIFIED');
+  assert.equal(modified.data.status?.phase, 'Running');
+  ac.abort();
+});

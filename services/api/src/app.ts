@@ -4,8 +4,12 @@ import type { Logger } from '@ferry/observability';
 import type { Store } from '@ferry/store';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { installErrorHandler } from './errors.ts';
+import { ChangeFeed } from './feed.ts';
+import { freightOperationRoutes } from './routes/freight-operations.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { resourceRoutes } from './routes/resources.ts';
+import { uiRoutes } from './routes/ui.ts';
+import { webhookRoutes } from './webhooks/index.ts';
 
 /** The api's ports. */
 export interface ApiDeps {
@@ -43,8 +47,13 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       return reply.status(503).send({ status: 'not ready', reason: (err as Error).message });
     }
   });
-  await app.register(resourceRoutes, { prefix: '/api/v1', deps });
+  const feed = new ChangeFeed(deps.bus.nc);
+  app.addHook('onClose', async () => feed.close());
+  await app.register(resourceRoutes, { prefix: '/api/v1', deps: { ...deps, feed } });
   await app.register(operationRoutes, { prefix: '/api/v1', deps });
+  await app.register(webhookRoutes, { deps });
+  await app.register(freightOperationRoutes, { prefix: '/api/v1', deps });
+  await app.register(uiRoutes);
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

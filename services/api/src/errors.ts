@@ -13,8 +13,11 @@ export interface ErrorBody {
 const reason = (status: number) =>
   ({
     400: 'Bad Request',
+    401: 'Unauthorized',
     404: 'Not Found',
     409: 'Conflict',
+    413: 'Payload Too Large',
+    429: 'Too Many Requests',
     500: 'Internal Server Error',
     503: 'Service Unavailable',
   })[status] ?? 'Error';

@@ -1,4 +1,4 @@
-import type { Freight, Stage, StageStatus, Warehouse } from '@ferry/contracts';
+import type { Freight, Stage, StageStatus, VerificationRecord, Warehouse } from '@ferry/contracts';
 import { isTerminalPhase } from '@ferry/contracts';
 import type { Store } from '@ferry/store';
 
@@ -33,6 +33,25 @@ export async function stageView(store: Store, project: string, stage: Stage): Pr
       ...(finished.status.finishedAt ? { finishedAt: finished.status.finishedAt } : {}),
     };
   }
+  const [verification, verificationHistory] = await Promise.all([
+    store.getStageVerification<{
+      freight: string;
+      promotion?: string;
+      run: { phase: string; message?: string; startedAt: string; finishedAt?: string };
+    }>(project, stage.metadata.name),
+    store.stageVerificationHistory<VerificationRecord>(project, stage.metadata.name),
+  ]);
+  if (verification) {
+    status.verification = {
+      freight: verification.freight,
+      ...(verification.promotion ? { promotion: verification.promotion } : {}),
+      phase: verification.run.phase,
+      ...(verification.run.message ? { message: verification.run.message } : {}),
+      startedAt: verification.run.startedAt,
+      ...(verification.run.finishedAt ? { finishedAt: verification.run.finishedAt } : {}),
+    };
+  }
+  if (verificationHistory.length) status.verificationHistory = verificationHistory.slice(0, 10);
   const running = promotions.find((p) => !isTerminalPhase(p.status.phase));
   if (running) status.currentPromotion = { name: running.metadata.name, freight: running.spec.freight };
   return { ...stage, status };

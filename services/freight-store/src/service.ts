@@ -78,6 +78,55 @@ export async function startFreightStore(
     }),
   );
 
+  consumers.push(
+    await bus.consume({
+      type: 'ApproveFreight',
+      durable: 'freight-store-approve',
+      handler: async (cmd, ctx) => {
+        if (!(await store.getFreight(cmd.project, cmd.freight))) {
+          ctx.log.warn({ freight: cmd.freight }, 'approval for unknown freight ignored');
+          return;
+        }
+        if (await store.approveFreight(cmd.project, cmd.freight, cmd.stage, cmd.at, cmd.by)) {
+          ctx.log.info({ freight: cmd.freight, stage: cmd.stage, by: cmd.by }, 'freight approved');
+        }
+        await bus.publish(
+          'FreightApproved',
+          { project: cmd.project, freight: cmd.freight, stage: cmd.stage, by: cmd.by },
+          `freight-approved:${cmd.project}:${cmd.freight}:${cmd.stage}`,
+        );
+      },
+    }),
+    await bus.consume({
+      type: 'RejectFreight',
+      durable: 'freight-store-reject',
+      handler: async (cmd, ctx) => {
+        if (!(await store.getFreight(cmd.project, cmd.freight))) {
+          ctx.log.warn({ freight: cmd.freight }, 'rejection for unknown freight ignored');
+          return;
+        }
+        const changed = cmd.undo
+          ? await store.unrejectFreight(cmd.project, cmd.freight, cmd.stage)
+          : await store.rejectFreight(cmd.project, cmd.freight, cmd.stage, {
+              rejectedAt: cmd.at,
+              by: cmd.by,
+              reason: cmd.reason,
+            });
+        if (changed) {
+          ctx.log.info(
+            { freight: cmd.freight, stage: cmd.stage, by: cmd.by, reason: cmd.reason, undo: cmd.undo },
+            cmd.undo ? 'freight rejection undone' : 'freight rejected',
+          );
+        }
+        await bus.publish(
+          'FreightRejected',
+          { project: cmd.project, freight: cmd.freight, stage: cmd.stage, undone: cmd.undo, by: cmd.by },
+          `freight-rejected:${cmd.project}:${cmd.freight}:${cmd.stage}:${cmd.at}`,
+        );
+      },
+    }),
+  );
+
   return {
     stop: async () => {
       await Promise.all(consumers.map((c) => c.stop()));

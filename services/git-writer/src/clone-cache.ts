@@ -14,8 +14,8 @@
  * Other processes sharing the directory keep their work trees under their own pid.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join, posix, relative, resolve, sep } from 'node:path';
+import { cp, lstat, mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import type { Logger } from '@ferry/observability';
 import { simpleGit } from 'simple-git';
 import { EditPathError, PushRejectedError, RepoAccessError } from './errors.ts';
@@ -322,7 +322,6 @@ class GitWorkTree implements WorkTree {
   private readonly cacheDir: string;
   private readonly path: string;
   private readonly realRoot: string;
-  private readonly written = new Set<string>();
 
   constructor(cache: CloneCache, cacheDir: string, path: string, realRoot: string) {
     this.cache = cache;
@@ -361,15 +360,57 @@ class GitWorkTree implements WorkTree {
     return readFile(real, 'utf8');
   }
 
-  async writeFile(rel: string, text: string): Promise<void> {
+  /** The real path of a path that may not exist yet (its nearest existing parent is checked). */
+  private async target(rel: string): Promise<string> {
     const real = await this.resolve(rel);
-    if (!real) throw new EditPathError(`"${rel}" does not exist`);
+    if (real) return real;
+    const parent = posix.dirname(rel);
+    const base = parent === '.' || parent === rel ? this.realRoot : await this.target(parent);
+    return join(base, posix.basename(rel));
+  }
+
+  async writeFile(rel: string, text: string): Promise<void> {
+    const real = await this.target(rel);
+    await mkdir(dirname(real), { recursive: true });
     await writeFile(real, text, 'utf8');
-    this.written.add(relative(this.realRoot, real).split(sep).join('/'));
+  }
+
+  async kind(rel: string): Promise<'file' | 'dir' | undefined> {
+    const real = await this.resolve(rel);
+    if (!real) return undefined;
+    const s = await stat(real);
+    return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : undefined;
+  }
+
+  async list(rel: string): Promise<string[]> {
+    const real = await this.resolve(rel);
+    if (!real || !(await stat(real)).isDirectory()) return [];
+    return (await readdir(real)).filter((n) => n !== '.git').sort();
+  }
+
+  async remove(rel: string): Promise<void> {
+    // The link itself is removed, never what it points at; its parent must still be inside.
+    const parent = posix.dirname(rel);
+    const base = parent === '.' || parent === rel ? this.realRoot : await this.resolve(parent);
+    if (!base) return;
+    const path = join(base, posix.basename(rel));
+    const st = await lstat(path).catch(() => undefined);
+    if (st) await rm(path, { recursive: true, force: true });
+  }
+
+  async copy(from: string, to: string): Promise<void> {
+    const src = await this.resolve(from);
+    if (!src) throw new EditPathError(`"${from}" does not exist`);
+    const dst = await this.target(to);
+    await rm(dst, { recursive: true, force: true });
+    await mkdir(dirname(dst), { recursive: true });
+    // Links are copied as links; git stores them as links, so nothing outside is read.
+    await cp(src, dst, { recursive: true, verbatimSymlinks: true });
   }
 
   async commit(message: string, author: Author): Promise<string> {
-    await this.cache.git(this.path, ['add', '--', ...this.written]);
+    // A fresh work tree at one commit: every change in it is the edits' own.
+    await this.cache.git(this.path, ['add', '--all', '--', '.']);
     // gc runs from fetch, under the cache lock; never from a commit beside other writers.
     const config = ['commit.gpgsign=false', 'gc.auto=0'];
     // The identity goes in the environment, which beats any GIT_AUTHOR_* the process inherited.

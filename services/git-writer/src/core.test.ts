@@ -11,6 +11,7 @@ import { leaseName, performWrite, type WriterDeps } from './core.ts';
 import { PushRejectedError } from './errors.ts';
 import type { GitPort, RemoteState, WorkTree, WriteStore } from './ports.ts';
 import { testLogger } from './testing/git-fixture.ts';
+import { memoryFiles } from './testing/memory-files.ts';
 
 const URL = 'https://bot:s3cr3t@git.example.com/org/gitops.git';
 const KUS = 'images:\n- name: app\n  newTag: v1\n';
@@ -46,10 +47,7 @@ class FakeGit implements GitPort {
     this.calls.push('checkout');
     const files = new Map(this.files.get(commit));
     return {
-      readFile: async (p) => files.get(p),
-      writeFile: async (p, t) => {
-        files.set(p, t);
-      },
+      ...memoryFiles(files),
       commit: async (message) => {
         this.calls.push('commit');
         const sha = `c${this.next++}`;

@@ -7,9 +7,10 @@
  * per repository and branch holds a Redis lease, and checks its fencing number before pushing.
  * Ports are injected, so the procedure runs against fakes as well as the real git and Redis.
  */
-import type { GitEdit, GitWritten, WriteGit } from '@ferry/contracts';
+import type { GitEdit, GitEditOf, GitWritten, WriteGit } from '@ferry/contracts';
 import { type Logger, withSpan } from '@ferry/observability';
 import type { GitWriteRecord, Lease } from '@ferry/store';
+import { applyFileEdit, ValueEditError } from './edits/apply.ts';
 import { KustomizeEditError, setKustomizeImages } from './edits/kustomize-set-image.ts';
 import {
   EditPathError,
@@ -297,15 +298,21 @@ async function applyEdits(tree: WorkTree, edits: readonly GitEdit[], where: stri
         break;
       }
       default: {
-        const kind: never = edit.kind;
-        throw new WriteFailedError(`cannot edit ${where}: unknown edit kind "${String(kind)}"`);
+        const r = await applyFileEdit(tree, edit).catch((err: unknown) => {
+          if (err instanceof ValueEditError || err instanceof EditPathError) {
+            throw new WriteFailedError(`cannot edit ${where}: ${err.message}`);
+          }
+          throw err;
+        });
+        result.changed ||= r.changed;
+        result.summaries.push(r.summary);
       }
     }
   }
   return result;
 }
 
-async function setImages(tree: WorkTree, edit: GitEdit, where: string) {
+async function setImages(tree: WorkTree, edit: GitEditOf<'kustomize-set-image'>, where: string) {
   try {
     const dir = normaliseEditPath(edit.path);
     let found: { file: string; text: string } | undefined;

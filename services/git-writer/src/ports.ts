@@ -47,9 +47,17 @@ export interface WorkTree {
    * `EditPathError` when the path resolves outside the work tree (through a symlink).
    */
   readFile(path: string): Promise<string | undefined>;
-  /** Replaces a file's text (the file was read before). */
+  /** Writes a file's text, making the file and its missing directories when needed. */
   writeFile(path: string, text: string): Promise<void>;
-  /** Commits the written files on top of the checked-out commit; returns the new sha. */
+  /** What is at a path: a file, a directory, or nothing (undefined). */
+  kind(path: string): Promise<'file' | 'dir' | undefined>;
+  /** The names in a directory (`.git` left out), sorted; empty when it is missing. */
+  list(dir: string): Promise<string[]>;
+  /** Removes a file or a directory with everything in it; a missing path is no error. */
+  remove(path: string): Promise<void>;
+  /** Copies a file or a directory tree to `to`, replacing what is there. */
+  copy(from: string, to: string): Promise<void>;
+  /** Commits every change in the work tree on top of the checked-out commit; returns the new sha. */
   commit(message: string, author: Author): Promise<string>;
   /**
    * Points the remote `branch` at `commit` (creating the branch when missing). Throws

@@ -138,7 +138,7 @@ test('outcomes map to distinct phases', async () => {
       steps: [{ uses: 'helm-template' }],
       phase: 'Errored',
       message:
-        'step 1 helm-template (step-0): unknown step "helm-template"; this release runs: git-clone, kustomize-set-image, git-commit, git-push, argocd-update',
+        'step 1 helm-template (step-0): unknown step "helm-template"; this release runs: git-clone, kustomize-set-image, yaml-update, json-update, helm-update-chart, file-write, copy, delete, git-clear, git-commit, git-push, argocd-update, fail, compose-output, set-metadata',
     },
     {
       name: 'bad config names the key',
@@ -160,12 +160,12 @@ test('outcomes map to distinct phases', async () => {
       message: 'step 1 git-clone (step-0): checkout[0].path: "../up" leaves the Promotion\'s work tree',
     },
     {
-      name: 'unsupported expression',
+      name: 'unknown function in an expression',
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a Kargo expression, evaluated by Ferry
-      steps: [{ uses: 'git-clone', config: { repoURL: '${{ 1 + 1 }}', checkout: [] } }],
+      steps: [{ uses: 'git-clone', config: { repoURL: '${{ env("X") }}', checkout: [] } }],
       phase: 'Errored',
       message:
-        'step 1 git-clone (step-0): steps[0].config.repoURL: expression "1 + 1" is not supported yet (property paths and quote() are)',
+        'step 1 git-clone (step-0): steps[0].config.repoURL: unknown function "env" in expression (known: quote, imageFrom, warehouse, semverParse, semverDiff, success, failure, always, status)',
     },
   ];
   for (const c of cases) {

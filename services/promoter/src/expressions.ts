@@ -1,57 +1,200 @@
 /**
- * `${{ }}` expressions in step configs. This release evaluates property paths over the
- * promotion scope (`ctx.stage`, `outputs.commit.commit`, `vars.x`) and `quote(...)`; any
- * other expression is refused with a message saying so, never evaluated as code.
+ * `${{ }}` expressions in step configs and `if` conditions, evaluated with jexl: a sandboxed
+ * expression language (no code is run; only the functions registered here can be called) whose
+ * syntax matches Kargo's expr-lang for the common cases: `outputs['update-image'].commitMessage`,
+ * `ctx.stage == 'prod'`, `vars.x + '-suffix'`, `a ? b : c`, `&&`, `||`, function calls.
+ *
+ * Differences from Kargo worth knowing: objects have no methods, so `semverParse()` returns the
+ * parts as fields (`semverParse(v).Minor`, not `.Minor()`); `and`/`or` are spelled `&&`/`||`.
  */
+import type { FreightImage } from '@ferry/contracts';
+import { Jexl } from 'jexl';
+import semver from 'semver';
+
+/** An earlier step's outcome, as `success()`, `failure()` and `status()` see it. */
+export interface StepOutcome {
+  alias: string;
+  status: string;
+  /** A Failed or Errored step with `continueOnError` does not count as a failure. */
+  continueOnError: boolean;
+}
 
 /** The names an expression can see. */
 export interface ExpressionScope {
   ctx: Record<string, unknown>;
   vars: Record<string, unknown>;
   outputs: Record<string, unknown>;
+  /** The target Freight's images, for `imageFrom()`; empty when the Freight has none. */
+  images?: readonly FreightImage[];
+  /** The steps before this one, for `success()`, `failure()` and `status()`. */
+  steps?: readonly StepOutcome[];
 }
+
+/** The names an expression may start from. */
+const ROOTS = ['ctx', 'vars', 'outputs'] as const;
 
 const EXPR = /\$\{\{\s*(.*?)\s*\}\}/g;
-const PATH = /^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*|\[\d+\]|\['[^']*'\])*$/;
+// One expression and nothing else: `${{ a }}:${{ b }}` is a template, not one expression.
+const WHOLE = /^\$\{\{\s*((?:(?!\}\}).)*?)\s*\}\}$/s;
 
-function lookup(path: string, scope: ExpressionScope, where: string): unknown {
-  const parts: string[] = [];
-  for (const m of path.matchAll(/([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\['([^']*)'\]/g))
-    parts.push(m[1] ?? m[2] ?? m[3]!);
-  const [root, ...rest] = parts;
-  if (root !== 'ctx' && root !== 'vars' && root !== 'outputs') {
-    throw new Error(`${where}: unknown name "${root}" in expression (known: ctx, vars, outputs)`);
-  }
-  let v: unknown = scope[root];
-  for (const p of rest) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[p];
-  }
-  return v;
+/** True when a step outcome counts against `success()`. */
+const failed = (s: StepOutcome) => (s.status === 'Failed' || s.status === 'Errored') && !s.continueOnError;
+
+/** The functions an expression can call, bound to a scope. */
+function functions(scope: ExpressionScope): Record<string, (...args: unknown[]) => unknown> {
+  const version = (v: unknown, fn: string) => {
+    const parsed = semver.parse(String(v));
+    if (!parsed) throw new Error(`${fn}: "${String(v)}" is not a semantic version`);
+    return parsed;
+  };
+  return {
+    quote: (v) => JSON.stringify(String(v)),
+    imageFrom: (repoURL) => {
+      const image = scope.images?.find((i) => i.repoURL === repoURL);
+      if (!image) {
+        const known = scope.images?.map((i) => i.repoURL).join(', ') || 'none';
+        throw new Error(`imageFrom: the Freight has no image ${String(repoURL)} (it has: ${known})`);
+      }
+      // Kargo's field names, and Ferry's own, so both spellings work.
+      return { ...image, RepoURL: image.repoURL, Tag: image.tag, Digest: image.digest };
+    },
+    warehouse: (name) => ({ kind: 'Warehouse', name: String(name) }),
+    semverParse: (v) => {
+      const p = version(v, 'semverParse');
+      return {
+        Major: p.major,
+        Minor: p.minor,
+        Patch: p.patch,
+        Prerelease: p.prerelease.join('.'),
+        Metadata: p.build.join('.'),
+        String: p.version,
+      };
+    },
+    semverDiff: (a, b) => {
+      const pa = semver.parse(String(a));
+      const pb = semver.parse(String(b));
+      if (!pa || !pb) return 'Incomparable';
+      const d = semver.diff(pa, pb);
+      if (d === 'major' || d === 'premajor') return 'Major';
+      if (d === 'minor' || d === 'preminor') return 'Minor';
+      if (d) return 'Patch';
+      return pa.build.join('.') === pb.build.join('.') ? 'None' : 'Metadata';
+    },
+    success: () => !(scope.steps ?? []).some(failed),
+    failure: () => (scope.steps ?? []).some(failed),
+    always: () => true,
+    status: (alias) => scope.steps?.find((s) => s.alias === alias)?.status ?? '',
+  };
 }
 
-function evalExpr(expr: string, scope: ExpressionScope, where: string): unknown {
-  const q = /^quote\((.*)\)$/.exec(expr);
-  if (q) return JSON.stringify(String(evalExpr(q[1]!.trim(), scope, where)));
-  if (PATH.test(expr)) return lookup(expr, scope, where);
-  throw new Error(`${where}: expression "${expr}" is not supported yet (property paths and quote() are)`);
+/** Refuses names and calls outside the scope before anything is evaluated. */
+function check(node: unknown, known: ReadonlySet<string>, expr: string, where: string): void {
+  if (node === null || typeof node !== 'object') return;
+  const n = node as {
+    type?: string;
+    value?: unknown;
+    from?: unknown;
+    relative?: boolean;
+    name?: string;
+    pool?: string;
+  };
+  if (n.type === 'Identifier' && n.from === undefined && !n.relative) {
+    if (!(ROOTS as readonly string[]).includes(String(n.value))) {
+      throw new Error(
+        `${where}: unknown name "${String(n.value)}" in expression (known: ${ROOTS.join(', ')})`,
+      );
+    }
+  }
+  if (n.type === 'FunctionCall') {
+    if (n.pool !== 'functions') {
+      throw new Error(`${where}: expression "${expr}" uses a transform (|), which Ferry does not support`);
+    }
+    if (!known.has(String(n.name))) {
+      throw new Error(
+        `${where}: unknown function "${String(n.name)}" in expression (known: ${[...known].join(', ')})`,
+      );
+    }
+  }
+  for (const v of Object.values(n)) check(v, known, expr, where);
+}
+
+/** One expression evaluator for one scope. */
+function evaluator(scope: ExpressionScope) {
+  const jexl = new Jexl();
+  const fns = functions(scope);
+  for (const [name, fn] of Object.entries(fns)) jexl.addFunction(name, fn);
+  const known = new Set(Object.keys(fns));
+  const context = { ctx: scope.ctx, vars: scope.vars, outputs: scope.outputs };
+  return (expr: string, where: string): unknown => {
+    let compiled: ReturnType<Jexl['compile']>;
+    try {
+      compiled = jexl.compile(expr);
+    } catch (err) {
+      throw new Error(`${where}: expression "${expr}" is not valid: ${(err as Error).message}`);
+    }
+    check(compiled._getAst(), known, expr, where);
+    try {
+      return compiled.evalSync(context);
+    } catch (err) {
+      throw new Error(`${where}: expression "${expr}" failed: ${(err as Error).message}`);
+    }
+  };
+}
+
+function render(v: unknown): string {
+  return v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+function walk(value: unknown, run: (expr: string, where: string) => unknown, where: string): unknown {
+  if (typeof value === 'string') {
+    const whole = WHOLE.exec(value);
+    if (whole) return run(whole[1]!, where);
+    return value.replace(EXPR, (_m, e: string) => render(run(e, where)));
+  }
+  if (Array.isArray(value)) return value.map((v, i) => walk(v, run, `${where}[${i}]`));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, run, `${where}.${k}`)]));
+  }
+  return value;
 }
 
 /** Evaluates every expression in a config value; a string that is one whole expression keeps its type. */
 export function evaluate(value: unknown, scope: ExpressionScope, where = 'config'): unknown {
-  if (typeof value === 'string') {
-    const whole = /^\$\{\{\s*(.*?)\s*\}\}$/.exec(value);
-    if (whole) return evalExpr(whole[1]!, scope, where);
-    return value.replace(EXPR, (_m, e: string) => {
-      const v = evalExpr(e, scope, where);
-      return v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-    });
-  }
-  if (Array.isArray(value)) return value.map((v, i) => evaluate(v, scope, `${where}[${i}]`));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, evaluate(v, scope, `${where}.${k}`)]),
+  return walk(value, evaluator(scope), where);
+}
+
+/**
+ * Evaluates a step's `if`: `${{ expr }}` or a bare expression, which must come out a boolean.
+ * An empty condition means `success()`, as in Kargo.
+ */
+export function evaluateCondition(
+  condition: string | undefined,
+  scope: ExpressionScope,
+  where: string,
+): boolean {
+  const text = condition?.trim() ? condition.trim() : 'success()';
+  const expr = WHOLE.exec(text)?.[1] ?? text;
+  const v = evaluator(scope)(expr, where);
+  if (typeof v !== 'boolean') {
+    throw new Error(
+      `${where}: "${condition}" must be true or false; it came out ${JSON.stringify(v) ?? 'undefined'}`,
     );
   }
-  return value;
+  return v;
+}
+
+/**
+ * Evaluates `vars` in order: each value may use the variables before it (`vars.<name>`) and
+ * the other names of the scope. Later entries replace earlier ones of the same name.
+ */
+export function evaluateVars(
+  vars: ReadonlyArray<{ name: string; value: unknown }> | undefined,
+  scope: ExpressionScope,
+  where: string,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...scope.vars };
+  for (const [i, v] of (vars ?? []).entries()) {
+    out[v.name] = evaluate(v.value, { ...scope, vars: { ...out } }, `${where}[${i}].value`);
+  }
+  return out;
 }

@@ -1,3 +1,4 @@
+import { isFinished } from '@ferry/analysis';
 import type { Freight, Promotion, Stage } from '@ferry/contracts';
 import { isTerminalPhase, KARGO_API_VERSION } from '@ferry/contracts';
 import { autoPromotionEnabled, freightAvailability, stagesFedBy } from '@ferry/kargo';
@@ -5,6 +6,7 @@ import { contextFromTraceparent, traceparentOf, withSpan } from '@ferry/observab
 import { every, type RunningService, type ServiceDeps } from '@ferry/runtime';
 import { advancePromotion } from './execute.ts';
 import { promotionNameFor, stageOfPromotion } from './names.ts';
+import { Verifier, verifies } from './verification.ts';
 
 /** Options for tests. */
 export interface PromoterOptions {
@@ -25,6 +27,7 @@ export async function startPromoter(
   const { bus, store, log, config } = deps;
   const clock = options.clock ?? (() => new Date());
   const dirtyKey = (p: string, s: string) => `ferry:promoter:dirty:${p}/${s}`;
+  const verifier = new Verifier({ store, bus, log });
 
   /** Makes a Promotion record (Pending) with the Stage's steps; false if the name exists. */
   const createPromotion = async (
@@ -49,6 +52,7 @@ export async function startPromoter(
         stage: stage.metadata.name,
         freight: freight.metadata.name,
         steps: stage.spec.promotionTemplate?.spec.steps ?? [],
+        ...(stage.spec.promotionTemplate?.spec.vars ? { vars: stage.spec.promotionTemplate.spec.vars } : {}),
       },
       status: {
         phase: availability.available ? 'Pending' : 'Failed',
@@ -96,14 +100,107 @@ export async function startPromoter(
     }
   };
 
+  /**
+   * Keeps the Stage's verification going: starts it for Freight a Promotion just delivered (also
+   * after a crash between the two), takes the measurements that are due, and says whether the
+   * Stage must wait ("the next Promotion does not start while the current Freight's verification
+   * runs").
+   */
+  const verificationBlocks = async (project: string, stageName: string): Promise<string | undefined> => {
+    const stage = await store.getStage(project, stageName);
+    if (!stage || !verifies(stage)) return undefined;
+    const [last] = await store.stageHistory(project, stageName);
+    if (!last) return undefined;
+    let state = await verifier.current(project, stageName);
+    if (!state || state.promotion !== last.promotion) {
+      state = await verifier.start(project, stage, last.freight, last.promotion, clock());
+    } else if (!isFinished(state.run.phase)) {
+      state = await verifier.advance(project, stageName, state, clock());
+    }
+    if (isFinished(state.run.phase)) return undefined;
+    return `waiting for the verification of Freight ${state.freight.slice(0, 7)} in ${stageName} (${state.run.phase}) to finish`;
+  };
+
   const processStage = async (project: string, stageName: string): Promise<void> => {
     for (let guard = 0; guard < 1000; guard++) {
+      const verifying = await verificationBlocks(project, stageName);
+      if (verifying) {
+        await explainQueue(project, stageName, verifying);
+        return;
+      }
       const promotions = await store.listPromotions(project, stageName);
       const current = promotions.find((p) => !isTerminalPhase(p.status.phase));
       if (!current) return;
       const waiting = await runOne(project, stageName, current);
-      if (waiting) return;
+      if (waiting) {
+        await explainQueue(project, stageName);
+        return;
+      }
     }
+  };
+
+  /** Tells every Pending Promotion behind the running one why it waits (Kargo users ask: akuity/kargo#3970). */
+  const explainQueue = async (project: string, stageName: string, verifying?: string): Promise<void> => {
+    const open = (await store.listPromotions(project, stageName)).filter(
+      (p) => !isTerminalPhase(p.status.phase),
+    );
+    if (verifying) {
+      for (const [i, p] of open.entries()) {
+        const message = `${verifying}${i > 0 ? `; ${i} more ahead` : ''}`;
+        if (p.status.phase !== 'Pending' || p.status.message === message) continue;
+        await store.casPromotionStatus(project, p.metadata.name, stageName, p.status.revision, {
+          ...p.status,
+          message,
+        });
+      }
+      return;
+    }
+    const [head, ...queued] = open;
+    if (!head) return;
+    const at = head.status.currentStep;
+    const step = head.spec.steps[at];
+    const where = step ? `, step ${at + 1}/${head.spec.steps.length} ${step.uses}` : '';
+    for (const [i, p] of queued.entries()) {
+      if (p.status.phase !== 'Pending') continue;
+      const message = `waiting for ${head.metadata.name} (${head.status.phase}${where}) to finish${i > 0 ? `; ${i} more ahead` : ''}`;
+      if (p.status.message === message) continue;
+      await store.casPromotionStatus(project, p.metadata.name, stageName, p.status.revision, {
+        ...p.status,
+        message,
+      });
+    }
+  };
+
+  /** Aborts a Promotion that has not finished; a late git or Argo CD outcome is then ignored. */
+  const abort = async (project: string, name: string, by: string, at: string): Promise<void> => {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const p = await store.getPromotion(project, name);
+      if (!p || isTerminalPhase(p.status.phase)) return;
+      const ok = await store.casPromotionStatus(project, name, p.spec.stage, p.status.revision, {
+        ...p.status,
+        phase: 'Aborted',
+        message: `aborted by ${by}`,
+        finishedAt: at,
+      });
+      if (ok) {
+        log.info({ project, stage: p.spec.stage, promotion: name, by }, 'promotion aborted');
+        await bus.publish(
+          'PromotionChanged',
+          {
+            project,
+            promotion: name,
+            stage: p.spec.stage,
+            phase: 'Aborted',
+            step: p.status.currentStep,
+            revision: p.status.revision + 1,
+          },
+          `promotion-changed:${project}:${name}:${p.status.revision + 1}`,
+        );
+        await kick(project, p.spec.stage);
+        return;
+      }
+    }
+    throw new Error(`promotion ${name} kept changing while aborting; will retry`);
   };
 
   /** One pass over one Promotion; true when it now waits for something outside. */
@@ -201,9 +298,10 @@ export async function startPromoter(
           if (c.type === 'WriteGit') await bus.publish('WriteGit', c.payload, c.msgId);
           else await bus.publish('SyncArgoCDApp', c.payload, c.msgId);
         }
-        if (next.phase === 'Succeeded' && changed) {
+        if (next.phase === 'Succeeded' && changed && stage && !verifies(stage)) {
           // No verification configured: the Promotion succeeded and its Argo CD apps (if any)
-          // were Synced and Healthy at the revision, so the Freight is verified here.
+          // were Synced and Healthy at the revision, so the Freight is verified here. With
+          // verification, processStage starts it next (see verificationBlocks).
           await bus.publish(
             'MarkFreightVerified',
             {
@@ -261,6 +359,42 @@ export async function startPromoter(
 
   const consumers = [
     await bus.consume({
+      type: 'VerifyStage',
+      durable: 'promoter-verify',
+      handler: async (cmd, ctx) => {
+        if (cmd.abort) {
+          const state = await verifier.abort(cmd.project, cmd.stage, cmd.by, clock());
+          ctx.log.info({ stage: cmd.stage, phase: state?.run.phase }, 'verification abort asked');
+        } else {
+          const stage = await store.getStage(cmd.project, cmd.stage);
+          const [last] = await store.stageHistory(cmd.project, cmd.stage);
+          if (!stage || !verifies(stage) || !last) {
+            ctx.log.warn(
+              { stage: cmd.stage },
+              'verification asked for a stage with nothing to verify; ignored',
+            );
+            return;
+          }
+          await verifier.abort(cmd.project, cmd.stage, cmd.by, clock());
+          await verifier.start(cmd.project, stage, last.freight, last.promotion, clock());
+        }
+        await kick(cmd.project, cmd.stage);
+      },
+    }),
+    await bus.consume({
+      type: 'AbortPromotion',
+      durable: 'promoter-abort',
+      handler: async (cmd) => abort(cmd.project, cmd.promotion, cmd.by, cmd.at),
+    }),
+    await bus.consume({
+      type: 'FreightApproved',
+      durable: 'promoter-freight-approved',
+      handler: async (evt) =>
+        autoPromote(evt.project, evt.freight, (stages) =>
+          stages.filter((s) => s.metadata.name === evt.stage),
+        ),
+    }),
+    await bus.consume({
       type: 'CreatePromotion',
       durable: 'promoter-create',
       handler: async (cmd, ctx) => {
@@ -307,6 +441,18 @@ export async function startPromoter(
     }),
   ];
 
+  // Verifications take their next measurements when due: the Stage is kicked then.
+  const verificationTimer = every(
+    250,
+    async () => {
+      for (const member of await store.dueVerifications(clock().getTime())) {
+        const i = member.indexOf('/');
+        await kick(member.slice(0, i), member.slice(i + 1));
+      }
+    },
+    log,
+  );
+
   // Slow timer: every Stage with Promotions is looked at, so nothing waits on a lost message.
   const reconcile = every(
     config.reconcileIntervalMs,
@@ -323,6 +469,7 @@ export async function startPromoter(
     stop: async () => {
       await Promise.all(consumers.map((c) => c.stop()));
       await reconcile.stop();
+      await verificationTimer.stop();
     },
   };
 }

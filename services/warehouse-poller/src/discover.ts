@@ -1,11 +1,62 @@
-import type { DiscoveredImages, FreightImage, Warehouse, WarehouseStatus } from '@ferry/contracts';
+import { createHash } from 'node:crypto';
+import type {
+  DiscoveredImages,
+  FreightImage,
+  ImageSubscription,
+  Warehouse,
+  WarehouseHealth,
+  WarehouseStatus,
+} from '@ferry/contracts';
 import { freightId, selectImageTags } from '@ferry/kargo';
+
+/** An operating system and CPU architecture, as the registry client takes it. */
+export interface PlatformSpec {
+  os: string;
+  architecture: string;
+  variant?: string;
+}
 
 /** What discovery needs from a registry (the real client, or a fake in tests). */
 export interface RegistryPort {
   listTags(repoURL: string): Promise<string[]>;
   resolveTag(repoURL: string, tag: string): Promise<{ digest: string }>;
+  /** Digest (the index digest for a multi-platform image) and creation time; throws when `platform` is absent. */
+  getImageInfo(
+    repoURL: string,
+    reference: string,
+    platform?: PlatformSpec,
+  ): Promise<{ digest: string; created?: string }>;
 }
+
+/** What is cached about a tag: the digest it pointed to and that image's creation time. */
+export interface TagMeta {
+  digest: string;
+  createdAt?: string;
+}
+
+/**
+ * Discovery's memory between runs (Redis in the service, a Map in tests). `scope` is the repository and
+ * platform, because whether and when an image was built depends on the platform read from its index.
+ */
+export interface DiscoveryCache {
+  /** Cached tag → digest (and creation time) entries among `tags`. */
+  getTags(scope: string, tags: readonly string[]): Promise<Map<string, TagMeta>>;
+  putTags(scope: string, entries: ReadonlyMap<string, TagMeta>): Promise<void>;
+  /** Cached digest → creation time entries among `digests`; a digest's metadata never changes. */
+  getImages(scope: string, digests: readonly string[]): Promise<Map<string, { createdAt?: string }>>;
+  putImages(scope: string, entries: ReadonlyMap<string, { createdAt?: string }>): Promise<void>;
+  /** Stores the tag-list hash of a repository, returning the previous one. */
+  swapTagListHash(repoURL: string, hash: string): Promise<string | undefined>;
+}
+
+/** A cache that remembers nothing: every discovery asks the registry (Kargo without a cache). */
+export const NO_CACHE: DiscoveryCache = {
+  getTags: async () => new Map(),
+  putTags: async () => {},
+  getImages: async () => new Map(),
+  putImages: async () => {},
+  swapTagListHash: async () => undefined,
+};
 
 /** The result of discovering one Warehouse. */
 export interface DiscoveryResult {
@@ -15,52 +66,77 @@ export interface DiscoveryResult {
   images?: FreightImage[];
   /** Problems, one per failing subscription; empty on success. */
   errors: string[];
+  /** Repositories whose tag list differs from the previous discovery's (all of them the first time). */
+  changedRepos: string[];
 }
 
+/** Options of {@link discoverWarehouse}. */
+export interface DiscoverOptions {
+  /** Caches between discoveries; none when absent. */
+  cache?: DiscoveryCache;
+  /** The status stored by the previous discovery, to carry `health.since` over. */
+  previous?: WarehouseStatus;
+  /** Image metadata requests in flight at once per subscription (NewestBuild, platform); 8 when absent. */
+  concurrency?: number;
+}
+
+const DEFAULT_CONCURRENCY = 8;
+
 /**
- * Discovers a Warehouse's image subscriptions: lists tags, picks candidates per the
- * subscription's strategy, resolves the best one's digest. A failing subscription is
- * reported without hiding what the others found.
+ * Discovers a Warehouse's image subscriptions: lists tags (one request), ranks candidates per the
+ * subscription's strategy and reads only what the caches do not hold:
+ * - with `cacheByTag` (tags are immutable) a tag read once is never read again, so an unchanged
+ *   repository costs the one listing request;
+ * - without it the best candidate is resolved again (one HEAD), because a mutable tag may have moved;
+ *   NewestBuild resolves every eligible tag, and reads image metadata only for digests not seen before;
+ * - with `platform`, a candidate whose image has no such platform is skipped (as Kargo does) and the
+ *   Freight pins the digest the tag resolves to (the index digest), as Kargo records it.
+ * A failing subscription is reported, named by index and repository, without hiding what the others found.
  */
 export async function discoverWarehouse(
   wh: Warehouse,
   registry: RegistryPort,
   now: Date,
+  opts: DiscoverOptions = {},
 ): Promise<DiscoveryResult> {
+  const cache = opts.cache ?? NO_CACHE;
   const discovered: DiscoveredImages[] = [];
   const best: FreightImage[] = [];
   const errors: string[] = [];
+  const changedRepos: string[] = [];
   await Promise.all(
     wh.spec.subscriptions.map(async ({ image: sub }, i) => {
       try {
         const tags = await registry.listTags(sub.repoURL);
-        const candidates = selectImageTags(tags, sub);
-        if (candidates.length === 0) {
+        const hash = createHash('sha256')
+          .update([...tags].sort().join('\n'))
+          .digest('hex');
+        if ((await cache.swapTagListHash(sub.repoURL, hash)) !== hash) changedRepos.push(sub.repoURL);
+        const found = await discoverSubscription(sub, tags, registry, cache, opts.concurrency);
+        if (found === undefined) {
           errors.push(
             `subscription ${i} (${sub.repoURL}): no tag among ${tags.length} matches` +
               (sub.constraint ? ` constraint "${sub.constraint}"` : '') +
+              (sub.platform ? ` for platform ${sub.platform}` : '') +
               `; push a matching tag or change the constraint`,
           );
           discovered[i] = { repoURL: sub.repoURL, references: [] };
           return;
         }
-        const top = candidates[0]!;
-        const { digest } = await registry.resolveTag(sub.repoURL, top);
-        discovered[i] = {
-          repoURL: sub.repoURL,
-          references: candidates.map((tag) => (tag === top ? { tag, digest } : { tag })),
-        };
-        best[i] = { repoURL: sub.repoURL, tag: top, digest };
+        discovered[i] = { repoURL: sub.repoURL, references: found.references };
+        best[i] = { repoURL: sub.repoURL, tag: found.tag, digest: found.digest };
       } catch (err) {
         errors.push(`subscription ${i} (${sub.repoURL}): ${(err as Error).message}`);
         discovered[i] = { repoURL: sub.repoURL, references: [] };
       }
     }),
   );
+  errors.sort();
   const complete = best.length === wh.spec.subscriptions.length && best.every(Boolean);
   const status: WarehouseStatus = {
     lastHandledRefresh: now.toISOString(),
     discoveredArtifacts: { discoveredAt: now.toISOString(), images: discovered },
+    health: nextHealth(opts.previous?.health, errors, now),
   };
   if (errors.length) status.message = errors.join('; ');
   if (complete) {
@@ -71,5 +147,153 @@ export async function discoverWarehouse(
       charts: [],
     });
   }
-  return complete ? { status, images: best, errors } : { status, errors };
+  return complete ? { status, images: best, errors, changedRepos } : { status, errors, changedRepos };
+}
+
+/** The Warehouse's health after a discovery; `since` is kept while the status does not change. */
+export function nextHealth(
+  previous: WarehouseHealth | undefined,
+  errors: readonly string[],
+  now: Date,
+): WarehouseHealth {
+  const status = errors.length > 0 ? 'Unhealthy' : 'Healthy';
+  const since = previous?.status === status && previous.since ? previous.since : now.toISOString();
+  return errors.length > 0 ? { status, reason: errors.join('; '), since } : { status, since };
+}
+
+interface Found {
+  tag: string;
+  digest: string;
+  references: DiscoveredImages['references'];
+}
+
+async function discoverSubscription(
+  sub: ImageSubscription,
+  tags: readonly string[],
+  registry: RegistryPort,
+  cache: DiscoveryCache,
+  concurrency = DEFAULT_CONCURRENCY,
+): Promise<Found | undefined> {
+  const platform = sub.platform ? parsePlatform(sub.platform) : undefined;
+  const scope = `${sub.repoURL}|${sub.platform ?? ''}`;
+  const metaOf = tagReader(sub, registry, cache, scope, platform);
+  if (sub.imageSelectionStrategy === 'NewestBuild') {
+    // Every eligible tag's build time is needed to rank them; the caches make this a one-time cost.
+    const eligible = selectImageTags(tags, { ...sub, imageSelectionStrategy: 'Lexical', discoveryLimit: 0 });
+    const metas = await metaOf(eligible, concurrency);
+    const created = new Map<string, string>();
+    for (const [tag, meta] of metas) if (meta?.createdAt) created.set(tag, meta.createdAt);
+    const usable = eligible.filter((t) => metas.get(t) !== undefined);
+    const ranked = selectImageTags(usable, sub, created);
+    if (ranked.length === 0) return undefined;
+    const top = ranked[0]!;
+    const digest = metas.get(top)!.digest;
+    return {
+      tag: top,
+      digest,
+      references: ranked.map((tag) => ({
+        tag,
+        ...(tag === top ? { digest } : {}),
+        ...(created.has(tag) ? { createdAt: created.get(tag) } : {}),
+      })),
+    };
+  }
+  const candidates = selectImageTags(tags, sub);
+  // Only the best candidate is read; with a platform, candidates without it are skipped in order.
+  for (const [n, tag] of candidates.entries()) {
+    const meta = (await metaOf([tag], 1)).get(tag);
+    if (meta === undefined) continue;
+    const rest = candidates.slice(n);
+    return {
+      tag,
+      digest: meta.digest,
+      references: rest.map((t) =>
+        t === tag
+          ? { tag, digest: meta.digest, ...(meta.createdAt ? { createdAt: meta.createdAt } : {}) }
+          : { tag: t },
+      ),
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Reads tags' digests (and, for NewestBuild or a platform, their metadata) through the caches; a tag whose
+ * image lacks the wanted platform maps to undefined.
+ */
+function tagReader(
+  sub: ImageSubscription,
+  registry: RegistryPort,
+  cache: DiscoveryCache,
+  scope: string,
+  platform: PlatformSpec | undefined,
+) {
+  const needsInfo = sub.imageSelectionStrategy === 'NewestBuild' || platform !== undefined;
+  return async (tags: readonly string[], concurrency: number): Promise<Map<string, TagMeta | undefined>> => {
+    const out = new Map<string, TagMeta | undefined>();
+    const cachedTags = sub.cacheByTag ? await cache.getTags(scope, tags) : new Map<string, TagMeta>();
+    // A tag cached by a subscription that did not need its build time still saves the HEAD.
+    const missing = tags.filter((t) => {
+      const hit = cachedTags.get(t);
+      return hit === undefined || (needsInfo && hit.createdAt === undefined);
+    });
+    for (const [t, m] of cachedTags) if (!missing.includes(t)) out.set(t, m);
+    const learnedTags = new Map<string, TagMeta>();
+    const learnedImages = new Map<string, { createdAt?: string }>();
+    // One metadata read per digest, even when many tags point at it and are resolved at once.
+    const reads = new Map<string, Promise<{ createdAt?: string } | undefined>>();
+    const readImage = async (digest: string): Promise<{ createdAt?: string } | undefined> => {
+      const known = (await cache.getImages(scope, [digest])).get(digest);
+      if (known) return known;
+      try {
+        const info = await registry.getImageInfo(sub.repoURL, digest, platform);
+        const meta = info.created ? { createdAt: info.created } : {};
+        learnedImages.set(digest, meta);
+        return meta;
+      } catch (err) {
+        // Kargo skips a candidate whose index has no image for the wanted platform.
+        if (platform !== undefined && (err as { code?: string }).code === 'FERRY_ERR_REGISTRY_NOT_FOUND') {
+          return undefined;
+        }
+        throw err;
+      }
+    };
+    await eachLimited(missing, concurrency, async (tag) => {
+      const digest = cachedTags.get(tag)?.digest ?? (await registry.resolveTag(sub.repoURL, tag)).digest;
+      let meta: TagMeta | undefined = { digest };
+      if (needsInfo) {
+        let read = reads.get(digest);
+        if (read === undefined) {
+          read = readImage(digest);
+          reads.set(digest, read);
+        }
+        const image = await read;
+        meta = image === undefined ? undefined : { digest, ...image };
+      }
+      out.set(tag, meta);
+      if (meta !== undefined) learnedTags.set(tag, meta);
+    });
+    if (sub.cacheByTag) await cache.putTags(scope, learnedTags);
+    await cache.putImages(scope, learnedImages);
+    return out;
+  };
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight. */
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+}
+
+/** `os/arch[/variant]` as the registry client takes it. */
+export function parsePlatform(text: string): PlatformSpec {
+  const [os = '', architecture = '', variant] = text.split('/');
+  return { os, architecture, ...(variant ? { variant } : {}) };
 }

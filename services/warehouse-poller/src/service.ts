@@ -5,13 +5,16 @@ import { withSpan } from '@ferry/observability';
 import { credentialsFromDockerConfig, RegistryClient } from '@ferry/registry';
 import { every, type RunningService, type ServiceDeps } from '@ferry/runtime';
 import { Keys } from '@ferry/store';
-import { discoverWarehouse, type RegistryPort } from './discover.ts';
+import { type DiscoveryCache, discoverWarehouse, type RegistryPort } from './discover.ts';
+import { redisDiscoveryCache, redisRateLimiter } from './redis-ports.ts';
 
 const DEFAULT_INTERVAL_MS = 5 * 60_000;
 
 /** Options for tests: a fake registry, a clock, a faster schedule tick. */
 export interface PollerOptions {
   registry?: RegistryPort;
+  /** Discovery caches; Redis (through the store) when absent. */
+  cache?: DiscoveryCache;
   clock?: () => Date;
   tickMs?: number;
 }
@@ -34,7 +37,9 @@ export async function startWarehousePoller(
       credentials: config.registryAuthFile
         ? credentialsFromDockerConfig(JSON.parse(readFileSync(config.registryAuthFile, 'utf8')))
         : undefined,
+      limiter: redisRateLimiter(store, config.registryRateLimits),
     });
+  const cache = options.cache ?? redisDiscoveryCache(store);
 
   const intervalOf = (wh: Warehouse): number => {
     try {
@@ -60,9 +65,16 @@ export async function startWarehousePoller(
         async () => {
           const wlog = log.child({ project, warehouse: name, reason });
           const started = clock();
-          const result = await discoverWarehouse(wh, registry, started);
+          const previous = await store.getWarehouseStatus(project, name);
+          const result = await discoverWarehouse(wh, registry, started, {
+            cache,
+            ...(previous ? { previous } : {}),
+          });
           await store.putWarehouseStatus(project, name, result.status);
           if (result.errors.length) wlog.warn({ errors: result.errors }, 'discovery found problems');
+          if (previous?.health?.status !== result.status.health?.status) {
+            wlog.info({ health: result.status.health }, 'warehouse health changed');
+          }
           if (result.images && wh.spec.freightCreationPolicy === 'Automatic') {
             await bus.publish(
               'FreightDiscovered',

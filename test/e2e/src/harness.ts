@@ -17,6 +17,8 @@ export interface CliResult {
 /** A running Ferry (six processes) for a test, with its own NATS, a Redis database and an API port. */
 export interface FerryUnderTest {
   server: string;
+  /** Ops ports: the launcher gives service i of SERVICES the port opsBase + i. */
+  opsBase: number;
   env: NodeJS.ProcessEnv;
   fleet: Fleet;
   logFile: string;
@@ -36,6 +38,7 @@ export async function startFerry(opts: {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-e2e-'));
   const port = await freePort();
   const redisUrl = `redis://127.0.0.1:6379/${opts.redisDb}`;
+  const opsBase = 20000 + Math.floor(Math.random() * 40000);
   const redis = new Redis(redisUrl);
   await redis.flushdb();
   const env: NodeJS.ProcessEnv = {
@@ -47,6 +50,8 @@ export async function startFerry(opts: {
     FERRY_RECONCILE_INTERVAL_MS: '2000',
     FERRY_LOG_LEVEL: process.env.FERRY_LOG_LEVEL ?? 'info',
     KUBECONFIG: opts.kubeconfig,
+    // Ops ports of its own, so tests run beside a running Ferry (which uses 9091-9096).
+    FERRY_OPS_PORT_BASE: String(opsBase),
     ...opts.env,
   };
   const logFile = join(dir, 'ferry.log');
@@ -70,6 +75,7 @@ export async function startFerry(opts: {
   };
   return {
     server,
+    opsBase,
     env,
     fleet,
     logFile,

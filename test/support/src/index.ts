@@ -14,6 +14,8 @@ export {
 } from './oci.ts';
 export type { OtlpReceiver, ReceivedSpan } from './otlp-receiver.ts';
 export { startOtlpReceiver } from './otlp-receiver.ts';
+export type { PrometheusAnswer, PrometheusRequest, TestPrometheus } from './prometheus.ts';
+export { startPrometheus } from './prometheus.ts';
 export type {
   PushedImage,
   PushedIndex,

@@ -6,6 +6,7 @@ import { extractTraceContext, Kinds, traceparentOf, withSpan } from '@ferry/obse
 import type { FastifyPluginAsync } from 'fastify';
 import { ulid } from 'ulid';
 import type { ApiDeps } from '../app.ts';
+import { prepareSecrets } from '../webhooks/index.ts';
 import { NamedParams, ProjectParams } from './schemas.ts';
 
 const ApplyBody = {
@@ -68,12 +69,18 @@ export const operationRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app
         ...(req.body.project ? { defaultProject: req.body.project } : {}),
         lookupStage: (p, n) => stages.get(`${p}/${n}`),
       });
+      // Refuses the whole file up front when it holds Secrets and no encryption key is set.
+      const secrets = prepareSecrets(store, parsed.secrets);
       // Projects first, so a file that declares one and fills it applies in the right order.
       const ordered = [...parsed.resources].sort((a, b) => rank(a.resource.kind) - rank(b.resource.kind));
-      const results = await store.applyResources(ordered, clock().toISOString());
+      const results = [
+        ...(await store.applyResources(ordered, clock().toISOString())),
+        ...(await store.applyAnalysisTemplates(parsed.analysisTemplates)),
+      ];
       const byProject = new Map<string, typeof results>();
       for (const r of results) {
-        if (r.action === 'unchanged') continue;
+        // Cluster-scoped resources (ClusterAnalysisTemplates) belong to no Project's events.
+        if (r.action === 'unchanged' || !r.project) continue;
         byProject.set(r.project, [...(byProject.get(r.project) ?? []), r]);
       }
       for (const [project, changed] of byProject) {
@@ -81,6 +88,7 @@ export const operationRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app
         const digest = createHash('sha1').update(JSON.stringify(resources)).digest('hex');
         await bus.publish('DefinitionsApplied', { project, resources }, `defs:${project}:${digest}`);
       }
+      results.push(...(await secrets.apply()));
       req.log.info({ source: req.body.source, results: results.length }, 'manifests applied');
       return { results, warnings: parsed.warnings };
     },
@@ -193,6 +201,9 @@ export const operationRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app
               stage: stageName,
               freight: freight.metadata.name,
               steps: stage.spec.promotionTemplate?.spec.steps ?? [],
+              ...(stage.spec.promotionTemplate?.spec.vars
+                ? { vars: stage.spec.promotionTemplate.spec.vars }
+                : {}),
             },
             status: {
               phase: 'Pending',

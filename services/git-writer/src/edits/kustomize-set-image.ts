@@ -8,7 +8,7 @@
  * quoting, blank lines and spacing elsewhere stay byte for byte.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { GitEdit } from '@ferry/contracts';
+import type { GitEditOf } from '@ferry/contracts';
 import {
   Document,
   isMap,
@@ -23,7 +23,7 @@ import {
 } from 'yaml';
 
 /** One requested image change: the `images:` entry `name`, and what to set on it. */
-export type ImageUpdate = GitEdit['images'][number];
+export type ImageUpdate = GitEditOf<'kustomize-set-image'>['images'][number];
 
 /** What {@link setKustomizeImages} did. */
 export interface KustomizeEditResult {

@@ -48,7 +48,7 @@ export const gitPush: StepRunner = {
     }
     const edits = ctx.workspace.edits
       .filter((e) => e.checkout === checkout.path)
-      .map(({ kind, path: p, images }) => ({ kind, path: p, images }));
+      .map(({ checkout: _, ...edit }) => edit);
     return {
       status: 'Running',
       message: `waiting for git-writer to push to ${targetBranch}`,

@@ -1,4 +1,6 @@
 import { argocdUpdate } from './argocd-update.ts';
+import { composeOutput, fail, setMetadata } from './control.ts';
+import { copy, deletePath, fileWrite, gitClear, helmUpdateChart, jsonUpdate, yamlUpdate } from './edits.ts';
 import { gitClone } from './git-clone.ts';
 import { gitCommit } from './git-commit.ts';
 import { gitPush } from './git-push.ts';
@@ -9,9 +11,19 @@ import type { StepRunner } from './types.ts';
 export const BUILTIN_STEPS: readonly StepRunner[] = [
   gitClone,
   kustomizeSetImage,
+  yamlUpdate,
+  jsonUpdate,
+  helmUpdateChart,
+  fileWrite,
+  copy,
+  deletePath,
+  gitClear,
   gitCommit,
   gitPush,
   argocdUpdate,
+  fail,
+  composeOutput,
+  setMetadata,
 ];
 
 /** Looks steps up by their `uses` name. */

@@ -38,6 +38,8 @@ export interface StepResult {
   outputs?: Record<string, unknown>;
   message?: string;
   commands?: StepCommand[];
+  /** Metadata to record on the Promotion (`set-metadata`), merged by resource and key. */
+  metadata?: Array<{ kind: string; name: string; values: Record<string, unknown> }>;
 }
 
 /** One built-in promotion step. */

@@ -1,0 +1,333 @@
+/**
+ * A Project's page: the Freight timeline across the top, the pipeline graph below it, and the
+ * promote flow (pick Freight then a Stage, or a Stage's Promote button then Freight). Everything
+ * is kept live by four watched lists.
+ */
+import type { Freight, Promotion, Stage, Warehouse } from '@ferry/contracts';
+import { useMemo, useState } from 'preact/hooks';
+import {
+  CARD,
+  currentFreightOf,
+  freightTag,
+  layoutPipeline,
+  newestFirst,
+  stageColours,
+  stagePromotion,
+  stagesHolding,
+  toneOf,
+} from '../src/model.ts';
+import { ApiError, postJSON, projectPath, useWatch } from './api.ts';
+import { StageDrawer, WarehouseDrawer } from './Drawers.tsx';
+
+/** What the page says after an action: the api's own message on failure. */
+export interface Notice {
+  tone: 'ok' | 'bad';
+  text: string;
+}
+
+type Drawer = { kind: 'Stage' | 'Warehouse'; name: string } | undefined;
+
+/** The page of one Project. */
+export function ProjectPage({ project }: { project: string }) {
+  const base = projectPath(project);
+  const warehouses = useWatch<Warehouse>(`${base}/warehouses`);
+  const stages = useWatch<Stage>(`${base}/stages`);
+  const freight = useWatch<Freight>(`${base}/freight`);
+  const promotions = useWatch<Promotion>(`${base}/promotions`);
+  const [selected, setSelected] = useState<string>();
+  const [promotingTo, setPromotingTo] = useState<string>();
+  const [notice, setNotice] = useState<Notice>();
+  const [drawer, setDrawer] = useState<Drawer>();
+
+  const stageList = [...stages.items.values()];
+  const freightList = newestFirst([...freight.items.values()]);
+  const promotionList = [...promotions.items.values()];
+  const layout = useMemo(
+    () => layoutPipeline([...warehouses.items.values()], stageList),
+    [warehouses.items, stages.items],
+  );
+  const colours = useMemo(() => stageColours(layout), [layout]);
+  const error = warehouses.error ?? stages.error ?? freight.error ?? promotions.error;
+
+  const promote = async (stage: string, freightId: string) => {
+    const f = freight.items.get(freightId);
+    setSelected(undefined);
+    setPromotingTo(undefined);
+    try {
+      const p = await postJSON<Promotion>(`${base}/promotions`, { stage, freight: freightId });
+      setNotice({
+        tone: 'ok',
+        text: `Promoting ${f?.alias ?? freightId.slice(0, 7)} to ${stage} (${p.metadata.name})`,
+      });
+    } catch (err) {
+      setNotice({ tone: 'bad', text: err instanceof ApiError ? err.message : String(err) });
+    }
+  };
+  const onFreight = (id: string) => {
+    if (promotingTo) void promote(promotingTo, id);
+    else setSelected((s) => (s === id ? undefined : id));
+  };
+  const onPromote = (stage: string) => {
+    if (selected) void promote(stage, selected);
+    else setPromotingTo((s) => (s === stage ? undefined : stage));
+  };
+  const selectedFreight = selected ? freight.items.get(selected) : undefined;
+
+  return (
+    <main class="page project">
+      {error && <div class="banner bad">{error}</div>}
+      {notice && (
+        <div class={`banner ${notice.tone}`} role="status">
+          {notice.text}
+          <button type="button" class="link" onClick={() => setNotice(undefined)}>
+            dismiss
+          </button>
+        </div>
+      )}
+      {(selectedFreight || promotingTo) && (
+        <div class="banner hint">
+          {selectedFreight
+            ? `Freight ${selectedFreight.alias} selected: press Promote on a Stage.`
+            : `Pick the Freight to promote to ${promotingTo}.`}
+          <button
+            type="button"
+            class="link"
+            onClick={() => {
+              setSelected(undefined);
+              setPromotingTo(undefined);
+            }}
+          >
+            cancel
+          </button>
+        </div>
+      )}
+      <section class="timeline" aria-label="Freight timeline">
+        <h2>Freight</h2>
+        {freight.synced && freightList.length === 0 && <p class="muted">No Freight discovered yet.</p>}
+        <ol class="chips">
+          {freightList.map((f) => {
+            const inStages = stagesHolding(f, stageList);
+            const verified = Object.keys(f.status?.verifiedIn ?? {});
+            return (
+              <li key={f.metadata.name}>
+                <button
+                  type="button"
+                  class={`chip${selected === f.metadata.name ? ' selected' : ''}${promotingTo ? ' pickable' : ''}`}
+                  data-freight={f.alias}
+                  title={`${f.metadata.name}\n${f.images.map((i) => `${i.repoURL}:${i.tag}`).join('\n')}`}
+                  onClick={() => onFreight(f.metadata.name)}
+                >
+                  <span class="alias">{f.alias}</span>
+                  <span class="tag">{freightTag(f)}</span>
+                  <span class="marks">
+                    {inStages.map((s) => (
+                      <span
+                        key={s}
+                        class="mark in"
+                        data-in={s}
+                        style={{ background: colours.get(s) ?? '#64748b' }}
+                        title={`in ${s}`}
+                      >
+                        {s}
+                      </span>
+                    ))}
+                    {verified
+                      .filter((s) => !inStages.includes(s))
+                      .map((s) => (
+                        <span
+                          key={s}
+                          class="mark verified"
+                          style={{ borderColor: colours.get(s) ?? '#64748b' }}
+                          title={`verified in ${s}`}
+                        >
+                          ✓ {s}
+                        </span>
+                      ))}
+                  </span>
+                </button>
+              </li>
+            );
+          })}
+        </ol>
+      </section>
+      <section class="pipeline" aria-label="Pipeline">
+        <h2>Pipeline</h2>
+        {stages.synced && warehouses.synced && layout.nodes.length === 0 && (
+          <p class="muted">No Warehouses or Stages in this Project yet.</p>
+        )}
+        <div class="graph" style={{ width: `${layout.width}px`, height: `${layout.height}px` }}>
+          <svg class="edges" width={layout.width} height={layout.height} aria-hidden="true">
+            <defs>
+              <marker
+                id="arrow"
+                viewBox="0 0 10 10"
+                refX="9"
+                refY="5"
+                markerWidth="7"
+                markerHeight="7"
+                orient="auto"
+              >
+                <path d="M0,0 L10,5 L0,10 z" fill="#94a3b8" />
+              </marker>
+            </defs>
+            {layout.edges.map((e) => (
+              <path key={`${e.from}>${e.to}`} d={e.path} marker-end="url(#arrow)" />
+            ))}
+          </svg>
+          {layout.nodes.map((n) => {
+            const style = {
+              left: `${n.x}px`,
+              top: `${n.y}px`,
+              width: `${CARD.width}px`,
+              height: `${CARD.height}px`,
+            };
+            if (n.kind === 'Warehouse') {
+              const w = warehouses.items.get(n.name)!;
+              return (
+                <WarehouseCard
+                  key={n.key}
+                  warehouse={w}
+                  style={style}
+                  onOpen={() => setDrawer({ kind: 'Warehouse', name: n.name })}
+                />
+              );
+            }
+            const s = stages.items.get(n.name)!;
+            return (
+              <StageCard
+                key={n.key}
+                stage={s}
+                style={style}
+                colour={colours.get(n.name) ?? '#64748b'}
+                freight={freight.items}
+                promotions={promotionList}
+                armed={!!selected}
+                picking={promotingTo === n.name}
+                onPromote={() => onPromote(n.name)}
+                onOpen={() => setDrawer({ kind: 'Stage', name: n.name })}
+              />
+            );
+          })}
+        </div>
+      </section>
+      {drawer?.kind === 'Stage' && (
+        <StageDrawer
+          project={project}
+          stage={drawer.name}
+          freight={freight.items}
+          onClose={() => setDrawer(undefined)}
+        />
+      )}
+      {drawer?.kind === 'Warehouse' && warehouses.items.get(drawer.name) && (
+        <WarehouseDrawer
+          project={project}
+          warehouse={warehouses.items.get(drawer.name)!}
+          onNotice={setNotice}
+          onClose={() => setDrawer(undefined)}
+        />
+      )}
+    </main>
+  );
+}
+
+type CardStyle = Record<string, string>;
+
+function WarehouseCard(props: { warehouse: Warehouse; style: CardStyle; onOpen: () => void }) {
+  const { warehouse: w } = props;
+  const health = w.status?.health?.status;
+  return (
+    <button
+      type="button"
+      class="card warehouse"
+      style={props.style}
+      data-warehouse={w.metadata.name}
+      onClick={props.onOpen}
+    >
+      <div class="card-head">
+        <span class="kind">Warehouse</span>
+        <span class="name">{w.metadata.name}</span>
+      </div>
+      <div class="card-body">
+        {w.spec.subscriptions.map((s) => (
+          <div key={s.image.repoURL} class="repo" title={s.image.repoURL}>
+            {s.image.repoURL}
+          </div>
+        ))}
+      </div>
+      <div class="card-foot">
+        <span class={`badge ${health === 'Unhealthy' ? 'bad' : health ? 'ok' : 'neutral'}`}>
+          {health ?? 'not polled yet'}
+        </span>
+      </div>
+    </button>
+  );
+}
+
+function StageCard(props: {
+  stage: Stage;
+  style: CardStyle;
+  colour: string;
+  freight: Map<string, Freight>;
+  promotions: Promotion[];
+  armed: boolean;
+  picking: boolean;
+  onPromote: () => void;
+  onOpen: () => void;
+}) {
+  const { stage } = props;
+  const currentId = currentFreightOf(stage);
+  const current = currentId ? props.freight.get(currentId) : undefined;
+  const promo = stagePromotion(stage, props.promotions);
+  const tone = toneOf(promo?.phase);
+  return (
+    // biome-ignore lint/a11y/useSemanticElements: a card holding a button cannot itself be a button
+    <div
+      class={`card stage${props.armed ? ' armed' : ''}${props.picking ? ' picking' : ''}`}
+      style={{ ...props.style, borderTopColor: props.colour }}
+      data-stage={stage.metadata.name}
+      role="button"
+      tabIndex={0}
+      onClick={props.onOpen}
+      onKeyDown={(e) => e.key === 'Enter' && props.onOpen()}
+    >
+      <div class="card-head">
+        <span class="dot" style={{ background: props.colour }} />
+        <span class="name">{stage.metadata.name}</span>
+        <button
+          type="button"
+          class="promote"
+          onClick={(e) => {
+            e.stopPropagation();
+            props.onPromote();
+          }}
+        >
+          Promote
+        </button>
+      </div>
+      <div class="card-body current" data-current>
+        {current ? (
+          <>
+            <span class="alias">{current.alias}</span> <span class="tag">{freightTag(current)}</span>
+          </>
+        ) : currentId ? (
+          <span class="alias">{currentId.slice(0, 7)}</span>
+        ) : (
+          <span class="muted">no Freight yet</span>
+        )}
+      </div>
+      <div class="card-foot">
+        {promo ? (
+          <span class={`badge ${tone}`} data-phase={promo.phase} title={promo.message ?? promo.name}>
+            {(promo.phase === 'Running' || promo.phase === 'Pending') && <span class="spinner" />}
+            {promo.phase}
+            {promo.phase !== 'Succeeded' && promo.freight !== currentId && props.freight.get(promo.freight)
+              ? ` → ${props.freight.get(promo.freight)!.alias}`
+              : ''}
+          </span>
+        ) : (
+          <span class="badge neutral">never promoted</span>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,17 @@
+import { at, type Provider, str } from './types.ts';
+
+/**
+ * Docker Hub signs nothing: the secret is part of the receiver's URL, so the path lookup is the check.
+ * `repository.repo_name` names the repository (`acme/app`; official images as `library/nginx`).
+ */
+export const dockerhub: Provider = {
+  name: 'dockerhub',
+  secretKey: 'secret',
+  authenticate: () => true,
+  extract(_req, payload) {
+    const name = str(at(payload, 'repository', 'repo_name'));
+    return name
+      ? { kind: 'refresh', repositories: [`docker.io/${name}`] }
+      : { kind: 'ignore', reason: 'no repository.repo_name in the payload' };
+  },
+};

@@ -1,0 +1,175 @@
+/**
+ * The file-editing steps. Each checks its config, resolves its work-tree paths to a checkout
+ * with {@link locate} and records one edit for git-writer, which applies the edits in order at
+ * `git-push`. Steps that Kargo gives a `commitMessage` output give the same one here.
+ */
+import type { GitEdit } from '@ferry/contracts';
+import { locate } from './paths.ts';
+import { stepConfig, Type } from './schema.ts';
+import type { StepContext, StepResult, StepRunner } from './types.ts';
+
+const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
+const Updates = Type.Array(Type.Object({ key: Type.String({ minLength: 1 }), value: Scalar }), {
+  minItems: 1,
+});
+const Path = Type.String({ minLength: 1 });
+
+/** Records an edit in the checkout that holds `path`; returns the repository-relative path. */
+function record(ctx: StepContext, path: string, field: string, edit: (repoPath: string) => GitEdit): void {
+  const { checkout, repoPath } = locate(ctx.workspace, path, field);
+  ctx.workspace.edits.push({ checkout: checkout.path, ...edit(repoPath) });
+}
+
+/** A value as Kargo's commit messages show it: strings quoted, the rest as is. */
+const shown = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+
+const updateMessage = (path: string, updates: ReadonlyArray<{ key: string; value: unknown }>) =>
+  `Updated ${path}\n\n${updates.map((u) => `- ${u.key}: ${shown(u.value)}`).join('\n')}`;
+
+const YamlSchema = Type.Object({ path: Path, updates: Updates }, { additionalProperties: false });
+
+/** `yaml-update`: sets keys (dot paths, `a.0.b` for list items) in a YAML file, keeping comments. */
+export const yamlUpdate: StepRunner = {
+  uses: 'yaml-update',
+  defaultTimeoutMs: 60_000,
+  async run(ctx): Promise<StepResult> {
+    const cfg = stepConfig(YamlSchema, this.uses, ctx.config);
+    record(ctx, cfg.path, 'path', (path) => ({ kind: 'yaml-update', path, updates: cfg.updates }));
+    return { status: 'Succeeded', outputs: { commitMessage: updateMessage(cfg.path, cfg.updates) } };
+  },
+};
+
+/** `json-update`: sets keys in a JSON file, keeping its indentation. */
+export const jsonUpdate: StepRunner = {
+  uses: 'json-update',
+  defaultTimeoutMs: 60_000,
+  async run(ctx): Promise<StepResult> {
+    const cfg = stepConfig(YamlSchema, this.uses, ctx.config);
+    record(ctx, cfg.path, 'path', (path) => ({ kind: 'json-update', path, updates: cfg.updates }));
+    return { status: 'Succeeded', outputs: { commitMessage: updateMessage(cfg.path, cfg.updates) } };
+  },
+};
+
+const HelmSchema = Type.Object(
+  {
+    path: Path,
+    charts: Type.Array(
+      Type.Object(
+        {
+          repository: Type.String({ minLength: 1 }),
+          name: Type.String({ minLength: 1 }),
+          version: Type.Optional(Type.String({ minLength: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1 },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * `helm-update-chart`: sets dependency versions in a chart's `Chart.yaml`. Freight carries no
+ * charts yet, so each chart needs an explicit `version`.
+ */
+export const helmUpdateChart: StepRunner = {
+  uses: 'helm-update-chart',
+  defaultTimeoutMs: 60_000,
+  async run(ctx): Promise<StepResult> {
+    const cfg = stepConfig(HelmSchema, this.uses, ctx.config);
+    const charts = cfg.charts.map((c, i) => {
+      if (!c.version) {
+        throw new Error(
+          `charts[${i}].version: required (Ferry cannot take chart versions from Freight yet); give the version to use`,
+        );
+      }
+      return { repository: c.repository, name: c.name, version: c.version };
+    });
+    record(ctx, cfg.path, 'path', (path) => ({ kind: 'helm-update-chart', path, charts }));
+    return {
+      status: 'Succeeded',
+      outputs: {
+        commitMessage: `Updated chart dependencies for ${cfg.path}\n\n${charts.map((c) => `- ${c.name}: ${c.version}`).join('\n')}`,
+      },
+    };
+  },
+};
+
+const FileWriteSchema = Type.Object(
+  { path: Path, contents: Type.String(), overwrite: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+
+/** `file-write`: writes a file; an existing one only with `overwrite: true`, as in Kargo. */
+export const fileWrite: StepRunner = {
+  uses: 'file-write',
+  defaultTimeoutMs: 60_000,
+  async run(ctx): Promise<StepResult> {
+    const cfg = stepConfig(FileWriteSchema, this.uses, ctx.config);
+    record(ctx, cfg.path, 'path', (path) => ({
+      kind: 'file-write',
+      path,
+      contents: cfg.contents,
+      ...(cfg.overwrite ? { overwrite: true } : {}),
+    }));
+    return { status: 'Succeeded' };
+  },
+};
+
+const CopySchema = Type.Object({ inPath: Path, outPath: Path }, { additionalProperties: false });
+
+/** `copy`: copies a file or directory; both paths must be in the same checkout. */
+export const copy: StepRunner = {
+  uses: 'copy',
+  defaultTimeoutMs: 60_000,
+  async run(ctx): Promise<StepResult> {
+    const cfg = stepConfig(CopySchema, this.uses, ctx.config);
+    const from = locate(ctx.workspace, cfg.inPath, 'inPath');
+    const to = locate(ctx.workspace, cfg.outPath, 'outPath');
+    if (from.checkout.path !== to.checkout.path) {
+      throw new Error(
+        `outPath: "${cfg.outPath}" is in checkout ${to.checkout.path}, inPath in ${from.checkout.path}; Ferry copies within one checkout`,
+      );
+    }
+    ctx.workspace.edits.push({
+      checkout: from.checkout.path,
+      kind: 'copy',
+      inPath: from.repoPath,
+      outPath: to.repoPath,
+    });
+    return { status: 'Succeeded' };
+  },
+};
+
+const DeleteSchema = Type.Object(
+  { path: Path, strict: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+
+/** `delete`: removes a file or directory; a missing one is fine unless `strict`. */
+export const deletePath: StepRunner = {
+  uses: 'delete',
+  defaultTimeoutMs: 60_000,
+  async run(ctx): Promise<StepResult> {
+    const cfg = stepConfig(DeleteSchema, this.uses, ctx.config);
+    record(ctx, cfg.path, 'path', (path) => ({
+      kind: 'delete',
+      path,
+      ...(cfg.strict ? { strict: true } : {}),
+    }));
+    return { status: 'Succeeded' };
+  },
+};
+
+const ClearSchema = Type.Object({ path: Path }, { additionalProperties: false });
+
+/** `git-clear`: removes everything in a checkout (or a directory of it) except `.git`. */
+export const gitClear: StepRunner = {
+  uses: 'git-clear',
+  defaultTimeoutMs: 60_000,
+  async run(ctx): Promise<StepResult> {
+    const cfg = stepConfig(ClearSchema, this.uses, ctx.config);
+    record(ctx, cfg.path, 'path', (path) => ({ kind: 'git-clear', path: path === '.' ? '' : path }));
+    return { status: 'Succeeded' };
+  },
+};
