@@ -6,20 +6,10 @@ import pkg from '../package.json' with { type: 'json' };
 import { APPLY_USAGE, runApply } from './apply.ts';
 import { type CliIo, type Context, makeContext } from './context.ts';
 import { ApiError, UnreachableError, UsageError } from './errors.ts';
+import { APPROVE_ANY_USAGE, REJECT_ANY_USAGE, runApproveAny, runRejectAny } from './gates.ts';
 import { GET_USAGE, runGet } from './get.ts';
 import { ApiClient } from './http.ts';
-import {
-  ABORT_USAGE,
-  APPROVE_USAGE,
-  REJECT_USAGE,
-  ROLLBACK_USAGE,
-  runAbort,
-  runApprove,
-  runReject,
-  runRollback,
-  runVerify,
-  VERIFY_USAGE,
-} from './operations.ts';
+import { ABORT_USAGE, ROLLBACK_USAGE, runAbort, runRollback, runVerify, VERIFY_USAGE } from './operations.ts';
 import { PROMOTE_USAGE, runPromote } from './promote.ts';
 import { REFRESH_USAGE, runRefresh } from './refresh.ts';
 
@@ -40,8 +30,8 @@ Commands:
   get        List or show Projects, Warehouses, Stages, Freight and Promotions
   refresh    Ask a Warehouse to discover new Freight now
   promote    Promote a piece of Freight to a Stage, optionally waiting for the result
-  approve    Approve Freight for a Stage (no upstream verification needed)
-  reject     Reject Freight for a Stage or everywhere (or --undo that)
+  approve    Approve Freight for a Stage, or a Promotion waiting for approval
+  reject     Reject Freight for a Stage or everywhere (or --undo that), or a Promotion
   abort      Abort a Promotion that has not finished
   rollback   Promote the Freight verified in a Stage before its current one
   verify     Run a Stage's verification again, or abort it
@@ -66,8 +56,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   get: { usage: GET_USAGE, run: runGet },
   refresh: { usage: REFRESH_USAGE, run: runRefresh },
   promote: { usage: PROMOTE_USAGE, run: runPromote },
-  approve: { usage: APPROVE_USAGE, run: runApprove },
-  reject: { usage: REJECT_USAGE, run: runReject },
+  approve: { usage: APPROVE_ANY_USAGE, run: runApproveAny },
+  reject: { usage: REJECT_ANY_USAGE, run: runRejectAny },
   abort: { usage: ABORT_USAGE, run: runAbort },
   rollback: { usage: ROLLBACK_USAGE, run: runRollback },
   verify: { usage: VERIFY_USAGE, run: runVerify },

@@ -53,6 +53,16 @@ export interface FerryConfig {
    * (`FERRY_REGISTRY_RATE_LIMITS`, e.g. `ghcr.io=10,docker.io=5`); hosts not listed get 20.
    */
   registryRateLimits: Readonly<Record<string, number>>;
+  /**
+   * API token per forge host for the pull-request steps (`FERRY_FORGE_TOKENS`, e.g.
+   * `github.com=ghp_…,gitlab.example=glpat-…`); a host not listed cannot be reached. Never logged.
+   */
+  forgeTokens: Readonly<Record<string, string>>;
+  /**
+   * API base URL per forge host, overriding the provider's default (`FERRY_FORGE_API_URLS`, e.g.
+   * `gitea.example=http://127.0.0.1:3000/api/v1`); empty for the defaults.
+   */
+  forgeApiUrls: Readonly<Record<string, string>>;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -129,6 +139,12 @@ export function loadConfig(env: Env = process.env): Readonly<FerryConfig> {
     opsPort: int('FERRY_OPS_PORT', 9090, 0, 65535),
     opsHost: str('FERRY_OPS_HOST', '127.0.0.1'),
     registryRateLimits: Object.freeze(registryRateLimits(env.FERRY_REGISTRY_RATE_LIMITS ?? '', problems)),
+    forgeTokens: Object.freeze(
+      hostPairs('FERRY_FORGE_TOKENS', env.FERRY_FORGE_TOKENS ?? '', problems, false),
+    ),
+    forgeApiUrls: Object.freeze(
+      hostPairs('FERRY_FORGE_API_URLS', env.FERRY_FORGE_API_URLS ?? '', problems, true),
+    ),
   };
   if (env.OTEL_EXPORTER_OTLP_ENDPOINT) url('OTEL_EXPORTER_OTLP_ENDPOINT', '', ['http:', 'https:']);
   const key = env.FERRY_ENCRYPTION_KEY;
@@ -159,6 +175,32 @@ function registryRateLimits(raw: string, problems: Problem[]): Record<string, nu
       continue;
     }
     out[m[1]!] = rate;
+  }
+  return out;
+}
+
+// `host=value` pairs, comma separated. A bad pair is a problem naming its host only: values may be tokens.
+function hostPairs(name: string, raw: string, problems: Problem[], urls: boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [i, part] of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .entries()) {
+    const eq = part.indexOf('=');
+    const host = eq > 0 ? part.slice(0, eq).trim() : '';
+    const value = eq > 0 ? part.slice(eq + 1).trim() : '';
+    const badUrl = urls && !/^https?:\/\/[^/]/.test(value);
+    if (!host || !value || /\s/.test(host) || badUrl) {
+      problems.push({
+        path: name,
+        message: `entry ${host ? `for host "${host}"` : `#${i + 1}`} is not ${
+          urls ? 'host=http(s)://url' : 'host=token'
+        }, like "${urls ? 'github.com=https://api.github.com' : 'github.com=<token>'}"`,
+      });
+      continue;
+    }
+    out[host] = value;
   }
   return out;
 }

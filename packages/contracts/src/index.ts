@@ -13,6 +13,8 @@ export {
 export type {
   AbortPromotion,
   ApproveFreight,
+  ApprovePromotion,
+  ArgoCDSourceUpdate,
   ArgoCDSynced,
   CreatePromotion,
   DefinitionsApplied,
@@ -56,6 +58,7 @@ export type {
   PromotionStep,
   PromotionStepRetry,
   PromotionVariable,
+  PromotionWindow,
   PromotionWorkspace,
   Stage,
   StageSelector,
@@ -71,11 +74,13 @@ export type {
   WebhookReceiverDetails,
 } from './resources.ts';
 export {
+  FreightAvailabilityStrategy,
   FreightCreationPolicy,
   ImageSelectionStrategy,
   isTerminalPhase,
   KARGO_API_VERSION,
   PromotionPhase,
+  PromotionWindowKind,
   StepStatus,
   WebhookProvider,
 } from './resources.ts';

@@ -83,6 +83,19 @@ export const AbortPromotionSchema = Type.Object({
   at: Type.String(),
 });
 
+/** Command: record a user's approval (or rejection) of a Promotion waiting in a `wait-for-approval` step. */
+export const ApprovePromotionSchema = Type.Object({
+  project: Name,
+  promotion: Name,
+  /** Who decides (the `X-Ferry-User` header until authentication lands). */
+  by: Type.String({ minLength: 1 }),
+  /** True for a rejection, which fails the step. */
+  reject: Type.Optional(Type.Boolean()),
+  /** Why, for the record; empty when none was given. */
+  reason: Type.Optional(Type.String()),
+  at: Type.String(),
+});
+
 /** Fact: a verification of Freight in a Stage started, progressed or ended. */
 export const VerificationChangedSchema = Type.Object({
   project: Name,
@@ -288,6 +301,48 @@ export const WriteGitSchema = Type.Object({
   maxAttempts: Type.Integer({ minimum: 1, maximum: 50 }),
 });
 
+/** An update to one source of an Argo CD Application, with the field names of Kargo's `argocd-update`. */
+export const ArgoCDSourceUpdateSchema = Type.Object({
+  /** Picks the source whose `repoURL` (and `chart`) match. */
+  repoURL: Type.String({ minLength: 1 }),
+  /** The Helm chart of the source, for a chart repository. */
+  chart: Type.Optional(Type.String()),
+  /** The revision the source must be observably synced to. */
+  desiredRevision: Type.Optional(Type.String()),
+  /** Write `desiredRevision` into the source's `targetRevision`. */
+  updateTargetRevision: Type.Optional(Type.Boolean()),
+  /** Entries for the source's `kustomize.images`. */
+  kustomize: Type.Optional(
+    Type.Object({
+      images: Type.Array(
+        Type.Object({
+          /** The image repository. */
+          repoURL: Type.String({ minLength: 1 }),
+          /** The tag to set; exclusive with digest. */
+          tag: Type.Optional(Type.String()),
+          /** The digest to set; exclusive with tag. */
+          digest: Type.Optional(Type.String()),
+          /** A replacement image name. */
+          newName: Type.Optional(Type.String()),
+        }),
+      ),
+    }),
+  ),
+  /** Entries for the source's `helm.parameters`. */
+  helm: Type.Optional(
+    Type.Object({
+      images: Type.Array(
+        Type.Object({
+          /** The Helm parameter name. */
+          key: Type.String({ minLength: 1 }),
+          /** Its new value. */
+          value: Type.String(),
+        }),
+      ),
+    }),
+  ),
+});
+
 /** Command: sync an Argo CD Application to a revision and wait until it is Synced and Healthy there. */
 export const SyncArgoCDAppSchema = Type.Object({
   project: Name,
@@ -300,6 +355,12 @@ export const SyncArgoCDAppSchema = Type.Object({
   revision: Type.Optional(Type.String()),
   /** Give up (outcome Errored) after this long. */
   timeoutSeconds: Type.Integer({ minimum: 1 }),
+  /** Kubeconfig context of the Argo CD installation (a Ferry extension); empty = the current context. */
+  cluster: Type.Optional(Type.String()),
+  /** `sync` (default) patches and syncs the app; `wait` only waits until it is Synced and Healthy (`argocd-wait`). */
+  mode: Type.Optional(Type.Union([Type.Literal('sync'), Type.Literal('wait')])),
+  /** Updates to the app's sources, as Kargo's `argocd-update` `apps[].sources[]`. */
+  sources: Type.Optional(Type.Array(ArgoCDSourceUpdateSchema)),
 });
 
 /** Schema of every message type. */
@@ -321,6 +382,7 @@ export const MessageSchemas = {
   ApproveFreight: ApproveFreightSchema,
   RejectFreight: RejectFreightSchema,
   AbortPromotion: AbortPromotionSchema,
+  ApprovePromotion: ApprovePromotionSchema,
   VerifyStage: VerifyStageSchema,
   WriteGit: WriteGitSchema,
   SyncArgoCDApp: SyncArgoCDAppSchema,
@@ -336,6 +398,7 @@ export type FreightRejected = Payload<'FreightRejected'>;
 export type ApproveFreight = Payload<'ApproveFreight'>;
 export type RejectFreight = Payload<'RejectFreight'>;
 export type AbortPromotion = Payload<'AbortPromotion'>;
+export type ApprovePromotion = Payload<'ApprovePromotion'>;
 export type VerificationChanged = Payload<'VerificationChanged'>;
 export type VerifyStage = Payload<'VerifyStage'>;
 export type DefinitionsApplied = Payload<'DefinitionsApplied'>;
@@ -351,3 +414,5 @@ export type GitEdit = Static<typeof GitEditSchema>;
 /** One kind of git edit, by its `kind`. */
 export type GitEditOf<K extends GitEdit['kind']> = Extract<GitEdit, { kind: K }>;
 export type SyncArgoCDApp = Payload<'SyncArgoCDApp'>;
+/** One source update of {@link SyncArgoCDApp}. */
+export type ArgoCDSourceUpdate = Static<typeof ArgoCDSourceUpdateSchema>;

@@ -62,9 +62,37 @@ export interface ProjectConfig {
     promotionPolicies: PromotionPolicy[];
     /** Webhook receivers that ask for Warehouse refreshes; absent or empty = none. */
     webhookReceivers?: WebhookReceiverConfig[];
+    /** When Promotions may start (Ferry's shape; Enterprise-only in Kargo); absent or empty = always. */
+    promotionWindows?: PromotionWindow[];
   };
   /** Computed on read by the api; never stored. */
   status?: ProjectConfigStatus;
+}
+
+/** Whether a promotion window lets Promotions start inside it (`Allow`) or stops them (`Deny`). */
+export const PromotionWindowKind = { Allow: 'Allow', Deny: 'Deny' } as const;
+/** `Allow` or `Deny`. */
+export type PromotionWindowKind = (typeof PromotionWindowKind)[keyof typeof PromotionWindowKind];
+
+/**
+ * A recurring time window that gates when Promotions of the selected Stages may start (Ferry's
+ * `ProjectConfig.spec.promotionWindows[]`). A Stage covered by Allow windows starts Promotions only
+ * inside one of them; inside a Deny window it starts none (Deny wins over Allow).
+ */
+export interface PromotionWindow {
+  /** Unique in the ProjectConfig; named in the reason a Promotion waits. */
+  name: string;
+  /** Allow or Deny. */
+  kind: PromotionWindowKind;
+  /**
+   * When each occurrence opens: an RFC 5545 recurrence with its start, e.g.
+   * `DTSTART:20260101T220000Z\nRRULE:FREQ=DAILY` (a single `DTSTART` alone is one occurrence).
+   */
+  schedule: string;
+  /** How long each occurrence stays open, a Go duration (`2h`, `30m`). */
+  duration: string;
+  /** The Stages it covers (by name pattern or labels); an empty selector covers every Stage. */
+  stageSelector: StageSelector;
 }
 
 /** The webhook providers Ferry receives from (Kargo's, plus `distribution` for plain registries). */
@@ -225,8 +253,24 @@ export interface FreightRequest {
     direct: boolean;
     /** Upstream Stages; Freight must be verified in one of them (or approved for this Stage). */
     stages: string[];
+    /**
+     * Kargo's `availabilityStrategy`: `OneOf` (verified in any upstream Stage) or `All` (verified
+     * in every one). Absent means `OneOf`.
+     */
+    availabilityStrategy?: FreightAvailabilityStrategy;
+    /**
+     * Kargo's `requiredSoakTime` (a Go duration such as `1h`): how long ago the Freight must have
+     * been verified in an upstream Stage before this Stage may take it. Absent means no soak.
+     */
+    requiredSoakTime?: string;
   };
 }
+
+/** How upstream verification makes Freight available (Kargo's `FreightAvailabilityStrategy`). */
+export const FreightAvailabilityStrategy = { OneOf: 'OneOf', All: 'All' } as const;
+/** `OneOf` or `All`. */
+export type FreightAvailabilityStrategy =
+  (typeof FreightAvailabilityStrategy)[keyof typeof FreightAvailabilityStrategy];
 
 /** The origin of a piece of Freight. */
 export interface FreightOrigin {

@@ -46,6 +46,7 @@ export const Subjects = {
   ApproveFreight: 'ferry.v1.cmd.freight.approve',
   RejectFreight: 'ferry.v1.cmd.freight.reject',
   AbortPromotion: 'ferry.v1.cmd.promoter.abort',
+  ApprovePromotion: 'ferry.v1.cmd.promoter.approve',
   VerifyStage: 'ferry.v1.cmd.promoter.verify',
   WriteGit: 'ferry.v1.cmd.git.write',
   SyncArgoCDApp: 'ferry.v1.cmd.argocd.sync',

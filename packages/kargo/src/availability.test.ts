@@ -168,3 +168,84 @@ test('globs and Go regular expressions', () => {
   assert.throws(() => goRegExp('\\pL+'), { message: '\\p, \\P and \\Q are not supported by Ferry' });
   assert.throws(() => goRegExp('('), SyntaxError);
 });
+
+test('availabilityStrategy All and OneOf, and requiredSoakTime measured from verifiedAt', () => {
+  const now = new Date('2026-03-01T12:00:00Z');
+  const v = (iso: string) => ({ verifiedAt: iso });
+  const req = (sources: Partial<FreightRequest['sources']>): FreightRequest => ({
+    origin: { kind: 'Warehouse', name: 'app' },
+    sources: { direct: false, stages: ['uat', 'qa'], ...sources },
+  });
+  const yes = { available: true };
+  const no = (reason: string) => ({ available: false, reason: `Freight abc1234 (wild-otter) ${reason}` });
+  // [case, request sources, verifiedIn, expected]
+  const cases: Array<[string, Partial<FreightRequest['sources']>, Freight['status']['verifiedIn'], unknown]> =
+    [
+      ['OneOf (default): one upstream Stage is enough', {}, { qa: v('2026-03-01T11:59:00Z') }, yes],
+      ['OneOf spelled out', { availabilityStrategy: 'OneOf' }, { uat: at }, yes],
+      [
+        'All: one upstream Stage is not enough',
+        { availabilityStrategy: 'All' },
+        { uat: at },
+        no('is not verified in every upstream Stage of "prod" (still missing: qa)'),
+      ],
+      ['All: verified in both', { availabilityStrategy: 'All' }, { uat: at, qa: at }, yes],
+      [
+        'All: nowhere yet',
+        { availabilityStrategy: 'All' },
+        {},
+        no('is not verified in every upstream Stage of "prod" (still missing: uat, qa)'),
+      ],
+      [
+        'soak: verified 30m ago, 1h required',
+        { requiredSoakTime: '1h' },
+        { uat: v('2026-03-01T11:30:00Z') },
+        no(
+          'is soaking in the upstream Stages of "prod" until 2026-03-01T12:30:00.000Z (requiredSoakTime 1h)',
+        ),
+      ],
+      ['soak: exactly 1h ago counts', { requiredSoakTime: '1h' }, { uat: v('2026-03-01T11:00:00Z') }, yes],
+      [
+        'soak with OneOf: the earliest soaked Stage says until when',
+        { requiredSoakTime: '1h' },
+        { uat: v('2026-03-01T11:50:00Z'), qa: v('2026-03-01T11:20:00Z') },
+        no(
+          'is soaking in the upstream Stages of "prod" until 2026-03-01T12:20:00.000Z (requiredSoakTime 1h)',
+        ),
+      ],
+      [
+        'soak with OneOf: one soaked Stage is enough',
+        { requiredSoakTime: '1h' },
+        { uat: v('2026-03-01T11:50:00Z'), qa: v('2026-03-01T10:00:00Z') },
+        yes,
+      ],
+      [
+        'soak with All: the last to soak says until when',
+        { availabilityStrategy: 'All', requiredSoakTime: '30m' },
+        { uat: v('2026-03-01T11:50:00Z'), qa: v('2026-03-01T10:00:00Z') },
+        no(
+          'is soaking in the upstream Stages of "prod" until 2026-03-01T12:20:00.000Z (requiredSoakTime 30m)',
+        ),
+      ],
+      [
+        'soak with All: both soaked',
+        { availabilityStrategy: 'All', requiredSoakTime: '30m' },
+        { uat: v('2026-03-01T11:30:00Z'), qa: v('2026-03-01T10:00:00Z') },
+        yes,
+      ],
+    ];
+  for (const [name, sources, verifiedIn, expected] of cases) {
+    const prod = stage('prod', [req(sources)]);
+    assert.deepEqual(freightAvailability(prod, freight({ verifiedIn }), now), expected, name);
+  }
+  // Approval bypasses both the strategy and the soak, as in Kargo.
+  const approved = freight({ approvedFor: { prod: { approvedAt: at.verifiedAt } } });
+  assert.deepEqual(
+    freightAvailability(
+      stage('prod', [req({ availabilityStrategy: 'All', requiredSoakTime: '1h' })]),
+      approved,
+      now,
+    ),
+    yes,
+  );
+});

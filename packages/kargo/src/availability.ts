@@ -1,4 +1,5 @@
-import type { Freight, ProjectConfig, Stage, StageSelector } from '@ferry/contracts';
+import type { Freight, FreightRequest, ProjectConfig, Stage, StageSelector } from '@ferry/contracts';
+import { parseGoDuration } from './duration.ts';
 import { namePattern } from './patterns.ts';
 
 /** Whether a Stage may take a piece of Freight, and if not, why in words. */
@@ -7,10 +8,14 @@ export type Availability = { available: true } | { available: false; reason: str
 /**
  * Whether `freight` is available to `stage` (Kargo's `Stage.IsFreightAvailable`): the Stage must
  * request Freight from the Freight's origin; then it is available when that request takes Freight
- * directly, when the Freight is approved for the Stage, or when it is verified in one of the upstream
- * Stages of the request.
+ * directly, when the Freight is approved for the Stage, or when upstream verification satisfies the
+ * request's `availabilityStrategy` (`OneOf`, the default: verified in one upstream Stage; `All`:
+ * verified in every one) and, with `requiredSoakTime`, that verification happened at least that
+ * long before `now`. Kargo counts the soak as time the Freight stayed in the upstream Stage after
+ * being verified there; Ferry counts from `verifiedIn[stage].verifiedAt`, which is the same while
+ * the Freight stays, and lets Freight that moved on keep its soak.
  */
-export function freightAvailability(stage: Stage, freight: Freight): Availability {
+export function freightAvailability(stage: Stage, freight: Freight, now: Date = new Date()): Availability {
   const id = freight.metadata.name;
   const what = `Freight ${id.slice(0, 7)}${freight.alias ? ` (${freight.alias})` : ''}`;
   const stageName = stage.metadata.name;
@@ -39,16 +44,43 @@ export function freightAvailability(stage: Stage, freight: Freight): Availabilit
     };
   }
   if (Object.hasOwn(freight.status.approvedFor, stageName)) return { available: true };
-  const upstream: string[] = [];
+  const reasons: string[] = [];
   for (const r of requests) {
     if (r.sources.direct) return { available: true };
-    if (r.sources.stages.some((s) => Object.hasOwn(freight.status.verifiedIn, s))) return { available: true };
-    upstream.push(...r.sources.stages);
+    const verdict = upstreamVerdict(r, freight, now, what, stageName);
+    if (verdict === undefined) return { available: true };
+    reasons.push(verdict);
   }
-  return {
-    available: false,
-    reason: `${what} is not verified in any upstream Stage of "${stageName}" (needs one of: ${upstream.join(', ')})`,
-  };
+  return { available: false, reason: reasons.join('; ') };
+}
+
+/** Why upstream verification does not (yet) satisfy `request`; undefined when it does. */
+function upstreamVerdict(
+  request: FreightRequest,
+  freight: Freight,
+  now: Date,
+  what: string,
+  stageName: string,
+): string | undefined {
+  const { stages, availabilityStrategy, requiredSoakTime } = request.sources;
+  const soakMs = requiredSoakTime ? parseGoDuration(requiredSoakTime) : 0;
+  const verifiedAt = (s: string) => freight.status.verifiedIn[s]?.verifiedAt;
+  const soakedUntil = (s: string) => Date.parse(verifiedAt(s)!) + soakMs;
+  const verified = stages.filter((s) => verifiedAt(s) !== undefined);
+  const soaked = verified.filter((s) => soakedUntil(s) <= now.getTime());
+  const until = (list: string[], pick: (a: number, b: number) => number) =>
+    new Date(list.map(soakedUntil).reduce((a, b) => pick(a, b))).toISOString();
+  if (availabilityStrategy === 'All') {
+    const missing = stages.filter((s) => !verified.includes(s));
+    if (missing.length > 0)
+      return `${what} is not verified in every upstream Stage of "${stageName}" (still missing: ${missing.join(', ')})`;
+    if (soaked.length === stages.length) return undefined;
+    return `${what} is soaking in the upstream Stages of "${stageName}" until ${until(verified, Math.max)} (requiredSoakTime ${requiredSoakTime})`;
+  }
+  if (soaked.length > 0) return undefined;
+  if (verified.length === 0)
+    return `${what} is not verified in any upstream Stage of "${stageName}" (needs one of: ${stages.join(', ')})`;
+  return `${what} is soaking in the upstream Stages of "${stageName}" until ${until(verified, Math.min)} (requiredSoakTime ${requiredSoakTime})`;
 }
 
 /** The Stages that take Freight from `upstream` (its immediate downstream Stages), in the given order. */

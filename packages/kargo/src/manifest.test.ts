@@ -469,7 +469,7 @@ test('every problem of a file is reported, each with its document, line and fiel
   - origin: { kind: Git, name: app }
     sources: {}
   - origin: { kind: Warehouse, name: app }
-    sources: { direct: "yes", requiredSoakTime: 1h, availabilityStrategy: All }
+    sources: { direct: "yes", requiredSoakTime: 1d, availabilityStrategy: Every }
   - origin: { kind: Warehouse, name: app }
     sources: { stages: [dev], autoPromotionOptions: { selectionPolicy: MatchUpstream } }
   - {}
@@ -477,8 +477,8 @@ test('every problem of a file is reported, each with its document, line and fiel
       [
         'document 1 (Stage "uat", line 8): /spec/requestedFreight/0/origin/kind: must be Warehouse',
         'document 1 (Stage "uat", line 9): /spec/requestedFreight/0/sources: needs direct: true or at least one upstream Stage in stages',
-        'document 1 (Stage "uat", line 11): /spec/requestedFreight/1/sources/requiredSoakTime: not supported yet by Ferry',
-        'document 1 (Stage "uat", line 11): /spec/requestedFreight/1/sources/availabilityStrategy: All is not supported yet by Ferry',
+        'document 1 (Stage "uat", line 11): /spec/requestedFreight/1/sources/availabilityStrategy: must be OneOf or All',
+        'document 1 (Stage "uat", line 11): /spec/requestedFreight/1/sources/requiredSoakTime: must be a duration like 30m, 1h or 1h30m',
         'document 1 (Stage "uat", line 11): /spec/requestedFreight/1/sources/direct: must be true or false',
         'document 1 (Stage "uat", line 11): /spec/requestedFreight/1/sources: needs direct: true or at least one upstream Stage in stages',
         'document 1 (Stage "uat", line 10): /spec/requestedFreight/1/origin: Freight from Warehouse "app" is requested more than once',

@@ -24,6 +24,7 @@ import {
 } from 'yaml';
 import { type ParsedSecret, readSecret } from './manifest-secrets.ts';
 import { parseWebhookReceivers } from './manifest-webhooks.ts';
+import { parsePromotionWindows } from './manifest-windows.ts';
 import {
   type Ctx,
   fields,
@@ -239,11 +240,11 @@ function namespacedEntry(
       ctx.problem(['metadata', 'name'], `must be the name of its Project ("${project}")`);
     }
     const spec = mapAt(ctx, raw.spec, ['spec']) ?? {};
-    fields(ctx, spec, ['spec'], 'promotionPolicies webhookReceivers', {
+    fields(ctx, spec, ['spec'], 'promotionPolicies webhookReceivers promotionWindows', {
       freightLinks: IGNORED,
       stageLinks: IGNORED,
-      promotionWindows: IGNORED,
     });
+    const promotionWindows = parsePromotionWindows(ctx, spec.promotionWindows, ['spec', 'promotionWindows']);
     const promotionPolicies = parsePolicies(ctx, spec.promotionPolicies, ['spec', 'promotionPolicies']);
     const webhookReceivers = parseWebhookReceivers(ctx, spec.webhookReceivers, ['spec', 'webhookReceivers']);
     return {
@@ -252,7 +253,11 @@ function namespacedEntry(
         apiVersion: KARGO_API_VERSION,
         kind,
         metadata,
-        spec: { promotionPolicies, ...(webhookReceivers.length > 0 ? { webhookReceivers } : {}) },
+        spec: {
+          promotionPolicies,
+          ...(webhookReceivers.length > 0 ? { webhookReceivers } : {}),
+          ...(promotionWindows.length > 0 ? { promotionWindows } : {}),
+        },
       },
     };
   }

@@ -15,7 +15,7 @@ import {
   type StageVerification,
   type Warehouse,
 } from '@ferry/contracts';
-import { formatGoDurationNs, parseGoDurationNs } from './duration.ts';
+import { formatGoDurationNs, parseGoDuration, parseGoDurationNs } from './duration.ts';
 import { goRegExp, namePattern } from './patterns.ts';
 import {
   boolAt,
@@ -86,7 +86,8 @@ export function parsePolicies(ctx: Ctx, v: unknown, path: Path): PromotionPolicy
   return policies;
 }
 
-function parseSelector(ctx: Ctx, v: unknown, p: Path): StageSelector | undefined {
+/** Parses a `stageSelector` (name pattern or matchLabels; matchExpressions not yet). */
+export function parseSelector(ctx: Ctx, v: unknown, p: Path): StageSelector | undefined {
   const o = mapAt(ctx, v, p, 'the Stages this policy applies to (or the older stage: NAME)');
   if (!o) return undefined;
   fields(ctx, o, p, 'name matchLabels', {
@@ -374,13 +375,17 @@ function parseRequests(ctx: Ctx, v: unknown): FreightRequest[] {
       strAt(ctx, origin.name, [...p, 'origin', 'name'], 'the Warehouse this Stage takes Freight from');
     const sp = [...p, 'sources'];
     const src = mapAt(ctx, o.sources, sp) ?? {};
-    fields(ctx, src, sp, 'direct stages availabilityStrategy autoPromotionOptions', {
-      requiredSoakTime: NOT_YET,
-    });
-    if (src.availabilityStrategy === 'All')
-      ctx.problem([...sp, 'availabilityStrategy'], 'All is not supported yet by Ferry');
-    else if (!['OneOf', '', undefined].includes(src.availabilityStrategy as string)) {
+    fields(ctx, src, sp, 'direct stages availabilityStrategy requiredSoakTime autoPromotionOptions');
+    const availabilityStrategy = src.availabilityStrategy === 'All' ? ('All' as const) : undefined;
+    if (!['All', 'OneOf', '', undefined].includes(src.availabilityStrategy as string)) {
       ctx.problem([...sp, 'availabilityStrategy'], 'must be OneOf or All');
+    }
+    const soak = src.requiredSoakTime;
+    let requiredSoakTime: string | undefined;
+    if (soak !== undefined && (typeof soak !== 'string' || !KARGO_DURATION.test(soak))) {
+      ctx.problem([...sp, 'requiredSoakTime'], 'must be a duration like 30m, 1h or 1h30m');
+    } else if (soak && parseGoDuration(soak) > 0) {
+      requiredSoakTime = soak;
     }
     const apo = mapAt(ctx, src.autoPromotionOptions, [...sp, 'autoPromotionOptions']);
     if (apo) fields(ctx, apo, [...sp, 'autoPromotionOptions'], 'selectionPolicy');
@@ -398,7 +403,15 @@ function parseRequests(ctx: Ctx, v: unknown): FreightRequest[] {
     if (seen.has(name))
       ctx.problem([...p, 'origin'], `Freight from Warehouse "${name}" is requested more than once`);
     seen.add(name);
-    requests.push({ origin: { kind: 'Warehouse', name }, sources: { direct, stages } });
+    requests.push({
+      origin: { kind: 'Warehouse', name },
+      sources: {
+        direct,
+        stages,
+        ...(availabilityStrategy && stages.length > 0 ? { availabilityStrategy } : {}),
+        ...(requiredSoakTime && stages.length > 0 ? { requiredSoakTime } : {}),
+      },
+    });
   });
   return requests;
 }

@@ -50,6 +50,25 @@ export interface RegistryClientOptions {
   maxRateLimitWaitMs?: number;
   /** How to wait; a timer when absent (tests pass one that records). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Called after every registry request (token requests excluded) with its outcome, e.g. to record
+   * metrics; keeps this client free of any metrics library. Must not throw.
+   */
+  onRequest?: (event: RegistryRequestEvent) => void;
+}
+
+/** One registry request as {@link RegistryClientOptions.onRequest} sees it. */
+export interface RegistryRequestEvent {
+  /** The registry host (`docker.io`, `ghcr.io`, `127.0.0.1:5000`). */
+  registry: string;
+  /** The HTTP method. */
+  method: string;
+  /** The HTTP status, or `error` when no answer came (refused, timed out). */
+  status: number | 'error';
+  /** Milliseconds from sending to the answer's headers. */
+  ms: number;
+  /** After a 429 that is retried: milliseconds waited before the retry; absent otherwise. */
+  retryWaitMs?: number;
 }
 
 /** Paces requests to a registry host; see {@link RegistryClientOptions.limiter}. */
@@ -160,6 +179,7 @@ export class RegistryClient {
   readonly #backoffMs: number;
   readonly #maxWaitMs: number;
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #onRequest: ((event: RegistryRequestEvent) => void) | undefined;
   #requests = 0;
   #tokenRequests = 0;
   #throttled: ThrottlingStats = { retries: 0, waitMs: 0 };
@@ -177,6 +197,7 @@ export class RegistryClient {
     this.#backoffMs = opts.rateLimitBackoffMs ?? DEFAULT_BACKOFF_MS;
     this.#maxWaitMs = opts.maxRateLimitWaitMs ?? DEFAULT_MAX_WAIT_MS;
     this.#sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#onRequest = opts.onRequest;
   }
 
   /** Retries and waiting caused by 429 answers since construction or {@link resetStats}. */
@@ -555,14 +576,21 @@ export class RegistryClient {
       await this.#limiter?.acquire(op.repo.registry);
       this.#requests++;
       let res: Response;
+      const sent = performance.now();
+      const registry = op.repo.registry;
       try {
         res = await this.#fetch(url, { method, headers, signal: AbortSignal.timeout(this.#timeoutMs) });
         this.#count(`${method} ${res.status}`);
       } catch (cause) {
         this.#count(`${method} error`);
+        this.#onRequest?.({ registry, method, status: 'error', ms: performance.now() - sent });
         throw this.#unreachable(op, cause);
       }
-      if (res.status !== 429 || attempt >= this.#maxRetries) return res;
+      const ms = performance.now() - sent;
+      if (res.status !== 429 || attempt >= this.#maxRetries) {
+        this.#onRequest?.({ registry, method, status: res.status, ms });
+        return res;
+      }
       // The registry says when it will take requests again; without that, back off exponentially.
       const retryAfter = parseRetryAfter(res.headers.get('retry-after'), this.#now());
       const wait = Math.min(
@@ -572,6 +600,7 @@ export class RegistryClient {
       await res.body?.cancel();
       this.#throttled.retries++;
       this.#throttled.waitMs += wait;
+      this.#onRequest?.({ registry, method, status: res.status, ms, retryWaitMs: wait });
       await this.#sleep(wait);
     }
   }

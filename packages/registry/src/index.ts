@@ -4,6 +4,7 @@ export type {
   ImagePlatform,
   ManifestResult,
   RegistryClientOptions,
+  RegistryRequestEvent,
   RegistryStats,
   RequestLimiter,
   TagResolution,

@@ -5,6 +5,7 @@ export type {
   ArgoCDOpRecord,
   GitWriteRecord,
   Lease,
+  PromotionApproval,
   StageHistoryEntry,
 } from './store.ts';
 export { Store } from './store.ts';

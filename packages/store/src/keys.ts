@@ -39,6 +39,10 @@ export const Keys = {
   stageVerification: (p: string, s: string) => `ferry:p:${p}:stage:${s}:verification`,
   stageVerificationHistory: (p: string, s: string) => `ferry:p:${p}:stage:${s}:verification-history`,
   verificationsDue: () => 'ferry:promoter:verifications:due',
+  /** Hash per Promotion: user → JSON {at, reject?, reason?}, decisions for its `wait-for-approval` step. */
+  promotionApprovals: (p: string, name: string) => `ferry:p:${p}:promotion:${name}:approvals`,
+  /** Zset of `<p>/<s>` scored by when the Stage must be looked at again (a promotion window opens). */
+  kicksDue: () => 'ferry:promoter:kicks:due',
   sequence: () => 'ferry:seq',
   // git-writer: outcomes of writes, leases
   gitWrite: (writeId: string) => `ferry:git:write:${writeId}`,

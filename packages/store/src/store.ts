@@ -34,6 +34,18 @@ export interface StageHistoryEntry {
   promotedAt: string;
 }
 
+/** One user's decision on a Promotion waiting in a `wait-for-approval` step. */
+export interface PromotionApproval {
+  /** Who decided. */
+  by: string;
+  /** When (RFC 3339). */
+  at: string;
+  /** True for a rejection. */
+  reject?: boolean;
+  /** Why; absent when none was given. */
+  reason?: string;
+}
+
 /** Outcome of a git write, owned by git-writer. */
 export interface GitWriteRecord {
   outcome: 'Committed' | 'NoChange' | 'Failed';
@@ -621,6 +633,36 @@ export class Store {
   /** Stages whose verification is due at `now`, as `project/stage`. */
   async dueVerifications(now: number): Promise<string[]> {
     return this.redis.zrangebyscore(Keys.verificationsDue(), '-inf', now, 'LIMIT', 0, 100);
+  }
+
+  /**
+   * Records `by`'s decision on a Promotion (one per user: a later decision replaces the earlier);
+   * removed with nothing else, so it outlives the Promotion's end as a record.
+   */
+  async recordPromotionApproval(
+    project: string,
+    promotion: string,
+    decision: PromotionApproval,
+  ): Promise<void> {
+    await this.redis.hset(Keys.promotionApprovals(project, promotion), decision.by, JSON.stringify(decision));
+  }
+
+  /** Every user's decision on a Promotion, in no particular order. */
+  async promotionApprovals(project: string, promotion: string): Promise<PromotionApproval[]> {
+    const h = await this.redis.hgetall(Keys.promotionApprovals(project, promotion));
+    return Object.values(h).map((v) => JSON.parse(v) as PromotionApproval);
+  }
+
+  /** Asks for the Stage to be looked at again at `dueAt` (ms); an earlier request is kept. */
+  async scheduleKick(project: string, stage: string, dueAt: number): Promise<void> {
+    await this.redis.zadd(Keys.kicksDue(), 'LT', dueAt, `${project}/${stage}`);
+  }
+
+  /** Takes the Stages whose kick is due at `now` off the schedule, as `project/stage`. */
+  async takeDueKicks(now: number): Promise<string[]> {
+    const due = await this.redis.zrangebyscore(Keys.kicksDue(), '-inf', now, 'LIMIT', 0, 100);
+    if (due.length > 0) await this.redis.zrem(Keys.kicksDue(), ...due);
+    return due;
   }
 
   /** Stages with Promotions, as `project/stage` (the promoter's reconcile list). */

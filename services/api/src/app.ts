@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { installErrorHandler } from './errors.ts';
 import { ChangeFeed } from './feed.ts';
 import { freightOperationRoutes } from './routes/freight-operations.ts';
+import { gateRoutes } from './routes/gates.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { resourceRoutes } from './routes/resources.ts';
 import { uiRoutes } from './routes/ui.ts';
@@ -53,6 +54,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(operationRoutes, { prefix: '/api/v1', deps });
   await app.register(webhookRoutes, { deps });
   await app.register(freightOperationRoutes, { prefix: '/api/v1', deps });
+  await app.register(gateRoutes, { prefix: '/api/v1', deps });
   await app.register(uiRoutes);
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

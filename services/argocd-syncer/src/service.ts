@@ -1,7 +1,7 @@
 import type { SyncArgoCDApp } from '@ferry/contracts';
+import { argocdOperations, argocdWait, secondsBetween } from '@ferry/metrics';
 import { contextFromTraceparent, traceparentOf, withSpan } from '@ferry/observability';
 import { every, type RunningService, type ServiceDeps } from '@ferry/runtime';
-import type { ArgoCDOpRecord } from '@ferry/store';
 import {
   CustomObjectsApi,
   KubeConfig,
@@ -9,7 +9,16 @@ import {
   setHeaderOptions,
   Watch,
 } from '@kubernetes/client-node';
-import { type Application, authorizationProblem, evaluateOp, syncPatch } from './evaluate.ts';
+import {
+  type Application,
+  authorizationProblem,
+  desiredSources,
+  evaluateOp,
+  foreignOperation,
+  SourceUpdateError,
+  type SyncerOp,
+  syncPatch,
+} from './evaluate.ts';
 
 const GROUP = 'argoproj.io';
 const VERSION = 'v1alpha1';
@@ -27,10 +36,37 @@ const statusOf = (err: unknown): number | undefined => {
   return e?.code ?? e?.statusCode;
 };
 
+/** One Argo CD installation: a kubeconfig context with its own API client and watch. */
+interface Cluster {
+  name: string;
+  kc: KubeConfig;
+  api: CustomObjectsApi;
+}
+
 /**
- * argocd-syncer: patches Argo CD Applications with a sync operation to the promoted revision
- * and reports when each is Synced and Healthy there. Operations live in Redis; a watch (and
- * a slow poll behind it) finishes them, so a waiting sync holds no worker and survives restarts.
+ * One client per context of the kubeconfig, so one syncer serves several Argo CD installations;
+ * an op without a cluster uses the current context.
+ */
+export function clustersOf(kc: KubeConfig): { clusters: Map<string, Cluster>; defaultCluster: string } {
+  const clusters = new Map<string, Cluster>();
+  for (const ctx of kc.getContexts()) {
+    const one = new KubeConfig();
+    one.loadFromOptions({
+      clusters: kc.getClusters(),
+      users: kc.getUsers(),
+      contexts: kc.getContexts(),
+      currentContext: ctx.name,
+    });
+    clusters.set(ctx.name, { name: ctx.name, kc: one, api: one.makeApiClient(CustomObjectsApi) });
+  }
+  return { clusters, defaultCluster: kc.getCurrentContext() };
+}
+
+/**
+ * argocd-syncer: updates Argo CD Applications' sources and starts a sync operation (as Kargo's
+ * argocd-update does), or only waits (argocd-wait), and reports when each is Synced and Healthy.
+ * Operations live in Redis; one watch per kubeconfig context (and a slow poll behind them)
+ * finishes them, so a waiting sync holds no worker and survives restarts.
  */
 export async function startArgoCDSyncer(
   deps: ServiceDeps,
@@ -43,11 +79,17 @@ export async function startArgoCDSyncer(
     if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
     else kc.loadFromDefault();
   }
-  const api = kc.makeApiClient(CustomObjectsApi);
+  const { clusters, defaultCluster } = clustersOf(kc);
+  const clusterOf = (name: string | undefined): Cluster | undefined => clusters.get(name || defaultCluster);
+  const where = (op: SyncerOp) => `${op.cluster ? `${op.cluster}:` : ''}${op.appNamespace}/${op.appName}`;
 
-  const getApp = async (namespace: string, name: string): Promise<Application | undefined> => {
+  const getApp = async (
+    cluster: Cluster,
+    namespace: string,
+    name: string,
+  ): Promise<Application | undefined> => {
     try {
-      return (await api.getNamespacedCustomObject({
+      return (await cluster.api.getNamespacedCustomObject({
         group: GROUP,
         version: VERSION,
         namespace,
@@ -60,13 +102,14 @@ export async function startArgoCDSyncer(
     }
   };
 
-  const finish = async (op: ArgoCDOpRecord, state: ArgoCDOpRecord['state'], message: string) => {
-    const done: ArgoCDOpRecord = { ...op, state, message, finishedAt: clock().toISOString() };
+  const finish = async (op: SyncerOp, state: SyncerOp['state'], message: string) => {
+    const done: SyncerOp = { ...op, state, message, finishedAt: clock().toISOString() };
     await store.putArgoCDOp(done);
-    log.info(
-      { op: op.opId, app: `${op.appNamespace}/${op.appName}`, state, message },
-      'argo cd operation finished',
-    );
+    const outcome = state === 'Healthy' ? 'healthy' : state === 'Failed' ? 'failed' : 'errored';
+    argocdOperations.inc({ outcome });
+    const waited = secondsBetween(op.startedAt, done.finishedAt);
+    if (waited !== undefined) argocdWait.observe({ outcome }, waited);
+    log.info({ op: op.opId, app: where(op), state, message }, 'argo cd operation finished');
     // The watch that noticed it runs outside any trace: continue the Promotion's.
     await withSpan(`argocd ${state.toLowerCase()}`, { parent: contextFromTraceparent(op.traceparent) }, () =>
       bus.publish(
@@ -82,23 +125,65 @@ export async function startArgoCDSyncer(
     );
   };
 
-  const check = async (opId: string, app?: Application) => {
-    const op = await store.getArgoCDOp(opId);
+  /** Writes the source updates, the hard refresh and the sync operation onto the app. */
+  const patchSync = async (cluster: Cluster, op: SyncerOp, app: Application) => {
+    const desired = desiredSources(app, op.sources ?? [], op.revision);
+    await cluster.api.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace: op.appNamespace,
+        plural: PLURAL,
+        name: op.appName,
+        body: syncPatch({
+          opId: op.opId,
+          promotion: op.promotion ?? op.opId,
+          revision: op.revision,
+          desired,
+        }),
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const started: SyncerOp = { ...op, pending: false, revisions: desired.revisions };
+    await store.putArgoCDOp(started);
+    log.info({ op: op.opId, app: where(op), revisions: desired.revisions }, 'argo cd sync requested');
+  };
+
+  const patching = new Set<string>();
+  const check = async (opId: string, seen?: Application) => {
+    const op = (await store.getArgoCDOp(opId)) as SyncerOp | undefined;
     if (!op) return;
     if (op.state !== 'Running') {
       await store.putArgoCDOp(op); // drops it from the in-flight set
       return;
     }
-    const current = app ?? (await getApp(op.appNamespace, op.appName));
-    if (!current)
-      return finish(op, 'Errored', `Application ${op.appNamespace}/${op.appName} disappeared while syncing`);
-    const verdict = evaluateOp(op, current, clock());
+    const cluster = clusterOf(op.cluster);
+    if (!cluster) return finish(op, 'Errored', `cluster ${op.cluster} is no longer in the kubeconfig`);
+    const app = seen ?? (await getApp(cluster, op.appNamespace, op.appName));
+    if (!app) return finish(op, 'Errored', `Application ${where(op)} disappeared while syncing`);
+    if (op.pending && !foreignOperation(app, op.opId)) {
+      // Nothing else runs on the app (any more): start ours; the watch reports how it goes.
+      // One patch per op: the watch, the poll and the command may all get here at once, some
+      // with a record read before the patch was stored (kept for the life of the process).
+      if (patching.has(op.opId)) return;
+      patching.add(op.opId);
+      try {
+        await patchSync(cluster, op, app);
+      } catch (err) {
+        patching.delete(op.opId);
+        if (err instanceof SourceUpdateError) return finish(op, 'Errored', err.message);
+        throw err;
+      }
+      return;
+    }
+    const verdict = evaluateOp(op, app, clock());
     if (verdict.state !== 'Running') await finish(op, verdict.state, verdict.message);
   };
 
   const start = async (cmd: SyncArgoCDApp) => {
     const now = clock();
-    const op: ArgoCDOpRecord = {
+    const mode = cmd.mode ?? 'sync';
+    const op: SyncerOp = {
       opId: cmd.opId,
       project: cmd.project,
       state: 'Running',
@@ -108,80 +193,83 @@ export async function startArgoCDSyncer(
       startedAt: now.toISOString(),
       deadline: new Date(now.getTime() + cmd.timeoutSeconds * 1000).toISOString(),
       ...(traceparentOf() ? { traceparent: traceparentOf() } : {}),
+      ...(cmd.cluster ? { cluster: cmd.cluster } : {}),
+      mode,
+      ...(cmd.sources?.length ? { sources: cmd.sources } : {}),
+      pending: mode === 'sync',
+      promotion: cmd.promotion,
     };
-    const existing = await store.getArgoCDOp(cmd.opId);
+    const existing = (await store.getArgoCDOp(cmd.opId)) as SyncerOp | undefined;
     if (existing) {
       // Redelivered: the operation is already under way or done; say so again if done.
       if (existing.state !== 'Running') await finish(existing, existing.state, existing.message ?? '');
       return;
     }
-    await withSpan(
-      'argocd sync',
-      {
-        attributes: {
-          'ferry.app': `${cmd.appNamespace}/${cmd.appName}`,
-          'ferry.revision': cmd.revision ?? '',
-        },
-      },
-      async () => {
-        const app = await getApp(cmd.appNamespace, cmd.appName);
-        if (!app) {
-          return finish(
-            op,
-            'Errored',
-            `Application ${cmd.appNamespace}/${cmd.appName} not found: create it, or fix apps[].name and apps[].namespace of the argocd-update step`,
-          );
-        }
-        const denied = authorizationProblem(app, cmd.project, cmd.stage);
-        if (denied) return finish(op, 'Errored', denied);
-        if (!(await store.createArgoCDOp(op))) return;
-        await api.patchNamespacedCustomObject(
-          {
-            group: GROUP,
-            version: VERSION,
-            namespace: cmd.appNamespace,
-            plural: PLURAL,
-            name: cmd.appName,
-            body: syncPatch({ opId: cmd.opId, promotion: cmd.promotion, revision: cmd.revision }),
-          },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        );
-        log.info(
-          { op: cmd.opId, app: `${cmd.appNamespace}/${cmd.appName}`, revision: cmd.revision },
-          'argo cd sync requested',
-        );
-      },
-    );
+    const cluster = clusterOf(cmd.cluster);
+    if (!cluster) {
+      return finish(
+        op,
+        'Errored',
+        `cluster "${cmd.cluster}" is not a context of the argocd-syncer's kubeconfig (contexts: ${[...clusters.keys()].join(', ')}): fix apps[].cluster or add the context`,
+      );
+    }
+    const app = await getApp(cluster, cmd.appNamespace, cmd.appName);
+    if (!app) {
+      return finish(
+        op,
+        'Errored',
+        `Application ${where(op)} not found: create it, or fix apps[].name and apps[].namespace of the ${mode === 'wait' ? 'argocd-wait' : 'argocd-update'} step`,
+      );
+    }
+    if (mode === 'sync') {
+      const denied = authorizationProblem(app, cmd.project, cmd.stage);
+      if (denied) return finish(op, 'Errored', denied);
+      try {
+        desiredSources(app, cmd.sources ?? [], cmd.revision); // fail fast on a source that fits nothing
+      } catch (err) {
+        if (err instanceof SourceUpdateError) return finish(op, 'Errored', err.message);
+        throw err;
+      }
+    }
+    if (!(await store.createArgoCDOp(op))) return;
+    const who = mode === 'sync' ? foreignOperation(app, cmd.opId) : undefined;
+    if (who) log.info({ op: cmd.opId, app: where(op), initiatedBy: who }, 'waiting for a running operation');
   };
 
-  // Watch every Application; an event for an app with operations in flight re-checks them.
-  let watchReq: { abort(): void } | undefined;
+  // Watch every Application of every cluster; an event for an app with operations in flight re-checks them.
+  const watches = new Map<string, { abort(): void }>();
   let stopped = false;
-  const watch = async () => {
+  const watch = async (cluster: Cluster) => {
     if (stopped) return;
     try {
-      watchReq = await new Watch(kc).watch(
+      const req = await new Watch(cluster.kc).watch(
         `/apis/${GROUP}/${VERSION}/${PLURAL}`,
         {},
         (_type: string, obj: Application) => {
           void (async () => {
             for (const opId of await store.inflightArgoCDOps()) {
-              const op = await store.getArgoCDOp(opId);
-              if (op && op.appName === obj.metadata.name && op.appNamespace === obj.metadata.namespace)
+              const op = (await store.getArgoCDOp(opId)) as SyncerOp | undefined;
+              if (
+                op &&
+                (op.cluster || defaultCluster) === cluster.name &&
+                op.appName === obj.metadata.name &&
+                op.appNamespace === obj.metadata.namespace
+              )
                 await check(opId, obj);
             }
-          })().catch((err) => log.error({ err }, 'watch event handling failed'));
+          })().catch((err) => log.error({ err, cluster: cluster.name }, 'watch event handling failed'));
         },
         () => {
-          if (!stopped) setTimeout(() => void watch(), 1000);
+          if (!stopped) setTimeout(() => void watch(cluster), 1000);
         },
       );
+      watches.set(cluster.name, req);
     } catch (err) {
-      log.warn({ err }, 'watch of applications failed; retrying');
-      if (!stopped) setTimeout(() => void watch(), 2000);
+      log.warn({ err, cluster: cluster.name }, 'watch of applications failed; retrying');
+      if (!stopped) setTimeout(() => void watch(cluster), 2000);
     }
   };
-  await watch();
+  for (const cluster of clusters.values()) await watch(cluster);
 
   const poll = every(
     options.pollMs ?? 2000,
@@ -195,9 +283,28 @@ export async function startArgoCDSyncer(
     type: 'SyncArgoCDApp',
     durable: 'argocd-syncer',
     handler: async (cmd, ctx) => {
-      ctx.log.info({ app: `${cmd.appNamespace}/${cmd.appName}`, revision: cmd.revision }, 'sync asked');
-      await start(cmd);
-      await check(cmd.opId);
+      ctx.log.info(
+        {
+          app: `${cmd.appNamespace}/${cmd.appName}`,
+          cluster: cmd.cluster,
+          mode: cmd.mode,
+          revision: cmd.revision,
+        },
+        'sync asked',
+      );
+      await withSpan(
+        'argocd sync',
+        {
+          attributes: {
+            'ferry.app': `${cmd.appNamespace}/${cmd.appName}`,
+            'ferry.revision': cmd.revision ?? '',
+          },
+        },
+        async () => {
+          await start(cmd);
+          await check(cmd.opId);
+        },
+      );
     },
   });
 
@@ -206,7 +313,7 @@ export async function startArgoCDSyncer(
       stopped = true;
       await consumer.stop();
       await poll.stop();
-      watchReq?.abort();
+      for (const w of watches.values()) w.abort();
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { RunningConsumer } from '@ferry/bus';
+import { leadTime, secondsBetween } from '@ferry/metrics';
 import type { RunningService, ServiceDeps } from '@ferry/runtime';
 import { freightFromDiscovery } from './core.ts';
 
@@ -68,7 +69,12 @@ export async function startFreightStore(
           cmd.verifiedAt,
           cmd.promotion,
         );
-        if (fresh) ctx.log.info({ freight: cmd.freight, stage: cmd.stage }, 'freight verified');
+        if (fresh) {
+          ctx.log.info({ freight: cmd.freight, stage: cmd.stage }, 'freight verified');
+          // DORA lead time: once per Freight and Stage, from its creation (discovery) to verified here.
+          const lead = secondsBetween(freight.metadata.creationTimestamp, cmd.verifiedAt);
+          if (lead !== undefined) leadTime.observe({ project: cmd.project, stage: cmd.stage }, lead);
+        }
         await bus.publish(
           'FreightVerified',
           { project: cmd.project, freight: cmd.freight, stage: cmd.stage, promotion: cmd.promotion },

@@ -16,6 +16,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { cp, lstat, mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, posix, relative, resolve, sep } from 'node:path';
+import { type GitOperation, GitOperations, gitOperationDuration, gitPushRejections } from '@ferry/metrics';
 import type { Logger } from '@ferry/observability';
 import { simpleGit } from 'simple-git';
 import { EditPathError, PushRejectedError, RepoAccessError } from './errors.ts';
@@ -101,6 +102,10 @@ export class CloneCache implements GitPort {
 
   async sync(repoURL: string, branches: readonly string[]): Promise<RemoteState> {
     const dir = this.cacheDirFor(repoURL);
+    return timedGit(GitOperations.fetch, () => this.#sync(repoURL, dir, branches));
+  }
+
+  async #sync(repoURL: string, dir: string, branches: readonly string[]): Promise<RemoteState> {
     return this.locked(dir, async () => {
       await this.ensureCache(repoURL, dir);
       const listed = await this.remote(dir, [
@@ -173,7 +178,9 @@ export class CloneCache implements GitPort {
     await mkdir(this.workDir, { recursive: true });
     const name = `${label.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 40)}-${randomBytes(4).toString('hex')}`;
     const path = join(this.workDir, name);
-    await this.locked(dir, () => this.remote(dir, ['worktree', 'add', '--detach', path, commit]));
+    await timedGit(GitOperations.worktree, () =>
+      this.locked(dir, () => this.remote(dir, ['worktree', 'add', '--detach', path, commit])),
+    );
     return new GitWorkTree(this, dir, path, await realpath(path));
   }
 
@@ -408,7 +415,17 @@ class GitWorkTree implements WorkTree {
     await cp(src, dst, { recursive: true, verbatimSymlinks: true });
   }
 
+  async diff(): Promise<string> {
+    // Staged, so new files show as well; the index of a throwaway work tree is nobody else's.
+    await this.cache.git(this.path, ['add', '--all', '--', '.']);
+    return this.cache.git(this.path, ['diff', '--cached', '--no-color', '--no-ext-diff', '--find-renames']);
+  }
+
   async commit(message: string, author: Author): Promise<string> {
+    return timedGit(GitOperations.commit, () => this.#commit(message, author));
+  }
+
+  async #commit(message: string, author: Author): Promise<string> {
     // A fresh work tree at one commit: every change in it is the edits' own.
     await this.cache.git(this.path, ['add', '--all', '--', '.']);
     // gc runs from fetch, under the cache lock; never from a commit beside other writers.
@@ -426,10 +443,13 @@ class GitWorkTree implements WorkTree {
 
   async push(commit: string, branch: string): Promise<void> {
     try {
-      await this.cache.git(this.path, ['push', '--no-verify', 'origin', `${commit}:refs/heads/${branch}`]);
+      await timedGit(GitOperations.push, () =>
+        this.cache.git(this.path, ['push', '--no-verify', 'origin', `${commit}:refs/heads/${branch}`]),
+      );
     } catch (err) {
       const message = (err as Error).message;
       if (PUSH_REJECTED.some((re) => re.test(message)) && !/\[remote rejected\]/.test(message)) {
+        gitPushRejections.inc();
         throw new PushRejectedError(message);
       }
       throw classify(err as GitCommandError);
@@ -440,6 +460,12 @@ class GitWorkTree implements WorkTree {
   async dispose(): Promise<void> {
     await this.cache.removeWorkTree(this.cacheDir, this.path);
   }
+}
+
+/** Runs one git operation, timing it in `ferry_git_operation_duration_seconds` (failures included). */
+function timedGit<T>(operation: GitOperation, fn: () => Promise<T>): Promise<T> {
+  const end = gitOperationDuration.startTimer({ operation });
+  return fn().finally(end);
 }
 
 /** Turns git's "no such repository / not for you" into a permanent error; others stay transient. */

@@ -48,6 +48,7 @@ class FakeGit implements GitPort {
     const files = new Map(this.files.get(commit));
     return {
       ...memoryFiles(files),
+      diff: async () => '',
       commit: async (message) => {
         this.calls.push('commit');
         const sha = `c${this.next++}`;

@@ -57,6 +57,8 @@ export interface WorkTree {
   remove(path: string): Promise<void>;
   /** Copies a file or a directory tree to `to`, replacing what is there. */
   copy(from: string, to: string): Promise<void>;
+  /** A unified diff of every change in the work tree against the checked-out commit ('' for none). */
+  diff(): Promise<string>;
   /** Commits every change in the work tree on top of the checked-out commit; returns the new sha. */
   commit(message: string, author: Author): Promise<string>;
   /**

@@ -20,6 +20,7 @@ import {
   type WriteGit,
 } from '@ferry/contracts';
 import { Store } from '@ferry/store';
+import { gitDiffSubject, type WriteDiff } from './core.ts';
 import { startGitWriter } from './index.ts';
 import { type FixtureRepo, forgetLeases, makeRepo, testLogger, unique } from './testing/git-fixture.ts';
 
@@ -124,6 +125,54 @@ describe('git-writer over NATS', () => {
       });
       assert.equal(await repo.message('main'), `promote 1.2.0\n\nFerry-Write-Id: ${writeId}\n\n`);
       assert.equal((await store.getGitWrite(writeId))?.commit, fact.commit);
+    } finally {
+      await writer.stop();
+    }
+  });
+
+  test('a dry run over NATS answers the diff the write would push, and pushes nothing', async () => {
+    const config = loadConfig(env);
+    const writer = await startGitWriter({ config, log, store, bus }, { concurrency: 1 });
+    try {
+      const project = unique('dry');
+      const head = await repo.head('main');
+      const current = /newTag: (\S+) # set by promotion/.exec(
+        await repo.show('main', 'apps/dev/kustomization.yaml'),
+      )?.[1];
+      const ask = async (cmd: WriteGit) =>
+        (await bus.nc.request(gitDiffSubject(project), JSON.stringify(cmd), { timeout: 15_000 })).json<{
+          diff?: WriteDiff;
+          error?: string;
+        }>();
+      const writeId = unique('w');
+      const answer = await ask(writeGit(project, writeId, '9.9.9'));
+      assert.equal(answer.error, undefined);
+      assert.equal(answer.diff?.changed, true);
+      assert.equal(answer.diff?.base, head);
+      assert.equal(answer.diff?.message, `updated apps/dev/kustomization.yaml to use image ${APP}:9.9.9`);
+      const lines = answer.diff?.diff.split('\n') ?? [];
+      assert.equal(lines[0], 'diff --git a/apps/dev/kustomization.yaml b/apps/dev/kustomization.yaml');
+      assert.deepEqual(
+        lines.filter((l) => /^[-+] /.test(l)),
+        [`-  newTag: ${current} # set by promotion`, '+  newTag: 9.9.9 # set by promotion'],
+      );
+      assert.equal(await repo.head('main'), head);
+      assert.equal(await store.getGitWrite(writeId), undefined);
+
+      const bad = await ask({
+        ...writeGit(project, unique('w'), '9.9.9'),
+        edits: [{ kind: 'kustomize-set-image', path: 'apps/nope', images: [{ name: APP, newTag: '1' }] }],
+      });
+      assert.equal(
+        bad.diff?.error,
+        `cannot edit branch "main" of ${repo.url}: no kustomization file in "apps/nope" (looked for kustomization.yaml, kustomization.yml, Kustomization); check the step's path or add the file`,
+      );
+      const invalid = (
+        await bus.nc.request(gitDiffSubject(project), '{"project":1}', { timeout: 15_000 })
+      ).json<{
+        error?: string;
+      }>();
+      assert.match(invalid.error ?? '', /dry-run WriteGit/);
     } finally {
       await writer.stop();
     }

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { Freight, Promotion, PromotionStep } from '@ferry/contracts';
 import type { ArgoCDOpRecord, GitWriteRecord } from '@ferry/store';
 import { advancePromotion } from './execute.ts';
+import { stepRegistry } from './steps/registry.ts';
 import type { ResultPort } from './steps/types.ts';
 
 const IMAGE = 'registry.example/demo/app';
@@ -137,8 +138,7 @@ test('outcomes map to distinct phases', async () => {
       name: 'unknown step',
       steps: [{ uses: 'helm-template' }],
       phase: 'Errored',
-      message:
-        'step 1 helm-template (step-0): unknown step "helm-template"; this release runs: git-clone, kustomize-set-image, yaml-update, json-update, helm-update-chart, file-write, copy, delete, git-clear, git-commit, git-push, argocd-update, fail, compose-output, set-metadata',
+      message: `step 1 helm-template (step-0): unknown step "helm-template"; this release runs: ${[...stepRegistry.keys()].join(', ')}`,
     },
     {
       name: 'bad config names the key',

@@ -14,7 +14,7 @@ import {
   type StepOutcome,
 } from './expressions.ts';
 import { stepRegistry } from './steps/registry.ts';
-import type { ResultPort, StepCommand, StepResult } from './steps/types.ts';
+import type { ResultPort, StepCommand, StepPorts, StepResult } from './steps/types.ts';
 
 /** What one pass over a Promotion decided. */
 export interface Advance {
@@ -55,6 +55,7 @@ export async function advancePromotion(
   results: ResultPort,
   now: Date,
   defaults: { argocdTimeoutSeconds: number },
+  ports: StepPorts = {},
 ): Promise<Advance> {
   const status: PromotionStatus = structuredClone(promotion.status);
   const iso = now.toISOString();
@@ -147,6 +148,7 @@ export async function advancePromotion(
           results,
           defaults,
           elapsedMs,
+          ...ports,
         });
       }
     } catch (err) {

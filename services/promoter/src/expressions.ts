@@ -28,6 +28,8 @@ export interface ExpressionScope {
   images?: readonly FreightImage[];
   /** The steps before this one, for `success()`, `failure()` and `status()`. */
   steps?: readonly StepOutcome[];
+  /** Further names one step's own expressions may start from (the `http` step's `response`). */
+  locals?: Record<string, unknown>;
 }
 
 /** The names an expression may start from. */
@@ -88,7 +90,13 @@ function functions(scope: ExpressionScope): Record<string, (...args: unknown[]) 
 }
 
 /** Refuses names and calls outside the scope before anything is evaluated. */
-function check(node: unknown, known: ReadonlySet<string>, expr: string, where: string): void {
+function check(
+  node: unknown,
+  known: ReadonlySet<string>,
+  expr: string,
+  where: string,
+  roots: readonly string[] = ROOTS,
+): void {
   if (node === null || typeof node !== 'object') return;
   const n = node as {
     type?: string;
@@ -99,9 +107,9 @@ function check(node: unknown, known: ReadonlySet<string>, expr: string, where: s
     pool?: string;
   };
   if (n.type === 'Identifier' && n.from === undefined && !n.relative) {
-    if (!(ROOTS as readonly string[]).includes(String(n.value))) {
+    if (!roots.includes(String(n.value))) {
       throw new Error(
-        `${where}: unknown name "${String(n.value)}" in expression (known: ${ROOTS.join(', ')})`,
+        `${where}: unknown name "${String(n.value)}" in expression (known: ${roots.join(', ')})`,
       );
     }
   }
@@ -115,7 +123,7 @@ function check(node: unknown, known: ReadonlySet<string>, expr: string, where: s
       );
     }
   }
-  for (const v of Object.values(n)) check(v, known, expr, where);
+  for (const v of Object.values(n)) check(v, known, expr, where, roots);
 }
 
 /** One expression evaluator for one scope. */
@@ -124,7 +132,8 @@ function evaluator(scope: ExpressionScope) {
   const fns = functions(scope);
   for (const [name, fn] of Object.entries(fns)) jexl.addFunction(name, fn);
   const known = new Set(Object.keys(fns));
-  const context = { ctx: scope.ctx, vars: scope.vars, outputs: scope.outputs };
+  const context = { ...scope.locals, ctx: scope.ctx, vars: scope.vars, outputs: scope.outputs };
+  const roots = [...ROOTS, ...Object.keys(scope.locals ?? {})];
   return (expr: string, where: string): unknown => {
     let compiled: ReturnType<Jexl['compile']>;
     try {
@@ -132,7 +141,7 @@ function evaluator(scope: ExpressionScope) {
     } catch (err) {
       throw new Error(`${where}: expression "${expr}" is not valid: ${(err as Error).message}`);
     }
-    check(compiled._getAst(), known, expr, where);
+    check(compiled._getAst(), known, expr, where, roots);
     try {
       return compiled.evalSync(context);
     } catch (err) {

@@ -2,11 +2,14 @@ import { isFinished } from '@ferry/analysis';
 import type { Freight, Promotion, Stage } from '@ferry/contracts';
 import { isTerminalPhase, KARGO_API_VERSION } from '@ferry/contracts';
 import { autoPromotionEnabled, freightAvailability, stagesFedBy } from '@ferry/kargo';
+import { recordPromotionFinished, recordQueue } from '@ferry/metrics';
 import { contextFromTraceparent, traceparentOf, withSpan } from '@ferry/observability';
 import { every, type RunningService, type ServiceDeps } from '@ferry/runtime';
 import { advancePromotion } from './execute.ts';
 import { promotionNameFor, stageOfPromotion } from './names.ts';
+import { stepPorts } from './steps/ports.ts';
 import { Verifier, verifies } from './verification.ts';
+import { windowDecision } from './windows.ts';
 
 /** Options for tests. */
 export interface PromoterOptions {
@@ -38,7 +41,7 @@ export async function startPromoter(
     requestedBy: string,
   ): Promise<boolean> => {
     const now = clock().toISOString();
-    const availability = freightAvailability(stage, freight);
+    const availability = freightAvailability(stage, freight, clock());
     const promotion: Promotion = {
       apiVersion: KARGO_API_VERSION,
       kind: 'Promotion',
@@ -129,6 +132,8 @@ export async function startPromoter(
         return;
       }
       const promotions = await store.listPromotions(project, stageName);
+      // Every pass (events and the reconcile timer) refreshes the queue gauges of the Stage.
+      recordQueue(project, stageName, promotions, clock());
       const current = promotions.find((p) => !isTerminalPhase(p.status.phase));
       if (!current) return;
       const waiting = await runOne(project, stageName, current);
@@ -184,6 +189,10 @@ export async function startPromoter(
       });
       if (ok) {
         log.info({ project, stage: p.spec.stage, promotion: name, by }, 'promotion aborted');
+        recordPromotionFinished(project, p.spec.stage, {
+          ...p,
+          status: { ...p.status, phase: 'Aborted', finishedAt: at },
+        });
         await bus.publish(
           'PromotionChanged',
           {
@@ -230,6 +239,11 @@ export async function startPromoter(
         ]);
         let next: Promotion['status'];
         let commands: Awaited<ReturnType<typeof advancePromotion>>['commands'] = [];
+        // Promotion windows gate the start only: a Running Promotion finishes.
+        const gate =
+          stage && promotion.status.phase === 'Pending'
+            ? windowDecision((await store.getProjectConfig(project))?.spec.promotionWindows, stage, now)
+            : undefined;
         if (!stage || !freight) {
           next = {
             ...promotion.status,
@@ -239,21 +253,33 @@ export async function startPromoter(
               : `Freight ${promotion.spec.freight} no longer exists`,
             finishedAt: now.toISOString(),
           };
-        } else if (promotion.status.phase === 'Pending' && !freightAvailability(stage, freight).available) {
-          const a = freightAvailability(stage, freight);
+        } else if (
+          promotion.status.phase === 'Pending' &&
+          !freightAvailability(stage, freight, now).available
+        ) {
+          const a = freightAvailability(stage, freight, now);
           next = {
             ...promotion.status,
             phase: 'Failed',
             message: a.available ? '' : a.reason,
             finishedAt: now.toISOString(),
           };
+        } else if (gate?.open === false) {
+          // Stays Pending; the Stage is looked at again when the window opens (see kickTimer).
+          next = { ...promotion.status, message: gate.reason };
+          if (gate.nextOpen) await store.scheduleKick(project, stageName, gate.nextOpen.getTime());
         } else {
           ({ status: next, commands } = await advancePromotion(
             promotion,
             freight,
-            { gitWrite: (id) => store.getGitWrite(id), argocdOp: (id) => store.getArgoCDOp(id) },
+            {
+              gitWrite: (id) => store.getGitWrite(id),
+              argocdOp: (id) => store.getArgoCDOp(id),
+              approvals: (name) => store.promotionApprovals(project, name),
+            },
             now,
             { argocdTimeoutSeconds: config.argocdTimeoutSeconds },
+            stepPorts(config),
           ));
         }
         const history =
@@ -281,6 +307,12 @@ export async function startPromoter(
           }
           if (next.phase !== promotion.status.phase)
             plog.info({ phase: next.phase, message: next.message }, 'promotion phase changed');
+          // Recorded once: only the pass whose compare-and-set moved it into a final phase gets here.
+          if (isTerminalPhase(next.phase) && !isTerminalPhase(promotion.status.phase)) {
+            const finished = { ...promotion, status: next };
+            const all = next.phase === 'Succeeded' ? await store.listPromotions(project, stageName) : [];
+            recordPromotionFinished(project, stageName, finished, all);
+          }
           await bus.publish(
             'PromotionChanged',
             {
@@ -334,7 +366,7 @@ export async function startPromoter(
     if (!freight) return;
     for (const stage of candidates(stages)) {
       if (!autoPromotionEnabled(pc, stage)) continue;
-      if (!freightAvailability(stage, freight).available) continue;
+      if (!freightAvailability(stage, freight, clock()).available) continue;
       if (!(stage.spec.promotionTemplate?.spec.steps.length ?? 0)) continue;
       // Newest Freight wins: never auto-promote something older than what the Stage has had.
       const history = await store.listPromotions(project, stage.metadata.name);
@@ -345,13 +377,13 @@ export async function startPromoter(
         )
       )
         continue;
-      const claim = await store.redis.set(
-        `ferry:p:${project}:auto:${stage.metadata.name}:${freightId}`,
-        '1',
-        'NX',
-      );
-      if (!claim) continue;
-      const name = promotionNameFor(stage.metadata.name, freightId, clock().getTime());
+      // The claim holds the Promotion's name: a crash between claiming and creating is healed by
+      // the redelivered fact, which creates the same Promotion (creation is idempotent by name).
+      const claimKey = `ferry:p:${project}:auto:${stage.metadata.name}:${freightId}`;
+      const fresh = promotionNameFor(stage.metadata.name, freightId, clock().getTime());
+      const claimed = await store.redis.set(claimKey, fresh, 'NX');
+      const name = claimed ? fresh : await store.redis.get(claimKey);
+      if (!name) continue;
       await createPromotion(project, stage, freight, name, 'ferry:auto-promotion');
       await kick(project, stage.metadata.name);
     }
@@ -379,6 +411,28 @@ export async function startPromoter(
           await verifier.start(cmd.project, stage, last.freight, last.promotion, clock());
         }
         await kick(cmd.project, cmd.stage);
+      },
+    }),
+    await bus.consume({
+      type: 'ApprovePromotion',
+      durable: 'promoter-approve-promotion',
+      handler: async (cmd, ctx) => {
+        const p = await store.getPromotion(cmd.project, cmd.promotion);
+        if (!p) {
+          ctx.log.warn({ promotion: cmd.promotion }, 'approval for a missing promotion; dropped');
+          return;
+        }
+        await store.recordPromotionApproval(cmd.project, cmd.promotion, {
+          by: cmd.by,
+          at: cmd.at,
+          ...(cmd.reject ? { reject: true } : {}),
+          ...(cmd.reason ? { reason: cmd.reason } : {}),
+        });
+        ctx.log.info(
+          { promotion: cmd.promotion, by: cmd.by, reject: !!cmd.reject },
+          'promotion decision recorded',
+        );
+        await kick(cmd.project, p.spec.stage);
       },
     }),
     await bus.consume({
@@ -453,6 +507,53 @@ export async function startPromoter(
     log,
   );
 
+  // Stages whose promotion window opens are kicked then (scheduled by runOne).
+  const kickTimer = every(
+    1000,
+    async () => {
+      for (const member of await store.takeDueKicks(clock().getTime())) {
+        const i = member.indexOf('/');
+        await kick(member.slice(0, i), member.slice(i + 1));
+      }
+    },
+    log,
+  );
+
+  /**
+   * Freight that was soaking (`requiredSoakTime`) when it was verified upstream becomes available
+   * later, with no event to say so: the slow timer offers the newest such Freight to each
+   * auto-promoting Stage with a soak, so it is promoted at most one reconcile interval late.
+   */
+  const autoPromoteSoaked = async () => {
+    for (const project of await store.listProjects()) {
+      const p = project.metadata.name;
+      const [stages, pc] = await Promise.all([store.listStages(p), store.getProjectConfig(p)]);
+      for (const stage of stages) {
+        if (!autoPromotionEnabled(pc, stage)) continue;
+        for (const r of stage.spec.requestedFreight) {
+          if (!r.sources.requiredSoakTime) continue;
+          const all = await store.listFreight(p, r.origin.name);
+          const newest = all
+            .filter((f) => freightAvailability(stage, f, clock()).available)
+            .sort((a, b) =>
+              (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''),
+            )[0];
+          // A Freight the Stage already had a Promotion of (asked for by hand, say) is not offered again.
+          const had =
+            newest &&
+            (await store.listPromotions(p, stage.metadata.name)).some(
+              (x) => x.spec.freight === newest.metadata.name,
+            );
+          if (newest && !had) {
+            await autoPromote(p, newest.metadata.name, (list) =>
+              list.filter((s) => s.metadata.name === stage.metadata.name),
+            );
+          }
+        }
+      }
+    }
+  };
+
   // Slow timer: every Stage with Promotions is looked at, so nothing waits on a lost message.
   const reconcile = every(
     config.reconcileIntervalMs,
@@ -461,6 +562,7 @@ export async function startPromoter(
         const i = member.indexOf('/');
         await kick(member.slice(0, i), member.slice(i + 1));
       }
+      await autoPromoteSoaked();
     },
     log,
   );
@@ -470,6 +572,7 @@ export async function startPromoter(
       await Promise.all(consumers.map((c) => c.stop()));
       await reconcile.stop();
       await verificationTimer.stop();
+      await kickTimer.stop();
     },
   };
 }

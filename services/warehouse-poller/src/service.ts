@@ -1,8 +1,17 @@
 import { readFileSync } from 'node:fs';
 import type { Warehouse } from '@ferry/contracts';
 import { parseGoDuration } from '@ferry/kargo';
+import {
+  CacheKinds,
+  discoveryCacheLookups,
+  discoveryDuration,
+  registryRateLimited,
+  registryRateLimitWait,
+  registryRequestDuration,
+  registryRequests,
+} from '@ferry/metrics';
 import { withSpan } from '@ferry/observability';
-import { credentialsFromDockerConfig, RegistryClient } from '@ferry/registry';
+import { credentialsFromDockerConfig, RegistryClient, type RegistryRequestEvent } from '@ferry/registry';
 import { every, type RunningService, type ServiceDeps } from '@ferry/runtime';
 import { Keys } from '@ferry/store';
 import { type DiscoveryCache, discoverWarehouse, type RegistryPort } from './discover.ts';
@@ -38,8 +47,9 @@ export async function startWarehousePoller(
         ? credentialsFromDockerConfig(JSON.parse(readFileSync(config.registryAuthFile, 'utf8')))
         : undefined,
       limiter: redisRateLimiter(store, config.registryRateLimits),
+      onRequest: recordRegistryRequest,
     });
-  const cache = options.cache ?? redisDiscoveryCache(store);
+  const cache = countingCache(options.cache ?? redisDiscoveryCache(store));
 
   const intervalOf = (wh: Warehouse): number => {
     try {
@@ -65,11 +75,12 @@ export async function startWarehousePoller(
         async () => {
           const wlog = log.child({ project, warehouse: name, reason });
           const started = clock();
+          const timer = discoveryDuration.startTimer({ project, warehouse: name });
           const previous = await store.getWarehouseStatus(project, name);
           const result = await discoverWarehouse(wh, registry, started, {
             cache,
             ...(previous ? { previous } : {}),
-          });
+          }).finally(timer);
           await store.putWarehouseStatus(project, name, result.status);
           if (result.errors.length) wlog.warn({ errors: result.errors }, 'discovery found problems');
           if (previous?.health?.status !== result.status.health?.status) {
@@ -158,6 +169,38 @@ export async function startWarehousePoller(
       await Promise.all(consumers.map((c) => c.stop()));
       await timer.stop();
       await reconcile.stop();
+    },
+  };
+}
+
+/** Records one registry request in the `ferry_registry_*` metrics (the client's `onRequest` hook). */
+export function recordRegistryRequest(e: RegistryRequestEvent): void {
+  registryRequests.inc({ registry: e.registry, code: String(e.status) });
+  registryRequestDuration.observe({ registry: e.registry }, e.ms / 1000);
+  if (e.status === 429) registryRateLimited.inc({ registry: e.registry });
+  if (e.retryWaitMs !== undefined) registryRateLimitWait.inc({ registry: e.registry }, e.retryWaitMs / 1000);
+}
+
+/** Wraps a discovery cache so every lookup counts in `ferry_discovery_cache_lookups_total`. */
+export function countingCache(cache: DiscoveryCache): DiscoveryCache {
+  const count = (kind: string, asked: number, found: number) => {
+    if (found) discoveryCacheLookups.inc({ kind, result: 'hit' }, found);
+    if (asked > found) discoveryCacheLookups.inc({ kind, result: 'miss' }, asked - found);
+  };
+  // Methods named one by one: a class-based cache's methods would not survive a spread.
+  return {
+    putTags: (scope, entries) => cache.putTags(scope, entries),
+    putImages: (scope, entries) => cache.putImages(scope, entries),
+    swapTagListHash: (repoURL, hash) => cache.swapTagListHash(repoURL, hash),
+    getTags: async (scope, tags) => {
+      const found = await cache.getTags(scope, tags);
+      count(CacheKinds.tag, tags.length, found.size);
+      return found;
+    },
+    getImages: async (scope, digests) => {
+      const found = await cache.getImages(scope, digests);
+      count(CacheKinds.image, digests.length, found.size);
+      return found;
     },
   };
 }

@@ -1,12 +1,12 @@
 /**
- * `pnpm bench [discovery|promotion]`: runs Ferry's benchmarks (both when none is named), each against a
+ * `pnpm bench [discovery|promotion|git]`: runs Ferry's benchmarks (both when none is named), each against a
  * baseline measured in the same run, and prints Markdown tables. Figures only; nothing is asserted.
  */
 import { availableParallelism, cpus } from 'node:os';
 import { discoveryTable, runDiscoveryBench } from './discovery.ts';
 
 /** The benchmarks by the name `pnpm bench NAME` takes. */
-export const BENCHMARKS = ['discovery', 'promotion'] as const;
+export const BENCHMARKS = ['discovery', 'promotion', 'git'] as const;
 /** One of {@link BENCHMARKS}. */
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
@@ -32,6 +32,10 @@ async function main(args: readonly string[]): Promise<number> {
       process.stdout.write(
         `## Discovery cost (registry requests per discovery)\n\n${discoveryTable(rows)}\n\n`,
       );
+    } else if (name === 'git') {
+      const { runGitBench, gitTable } = await import('./git.ts');
+      const result = await runGitBench(log);
+      process.stdout.write(`## Git writes: 100 Promotions across 10 repositories\n\n${gitTable(result)}\n\n`);
     } else {
       const { runPromotionBench, promotionTables } = await import('./promotion.ts');
       const result = await runPromotionBench(log);

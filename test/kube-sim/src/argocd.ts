@@ -122,6 +122,8 @@ export class ArgoCdSimulator {
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #forcedHealth = new Map<string, JsonObject>();
   readonly #failNext = new Map<string, string>();
+  readonly #slowNext = new Map<string, number>();
+  readonly #sleepers = new Set<() => void>();
   #unsubscribe: (() => void) | undefined;
   #stopped = false;
 
@@ -146,6 +148,7 @@ export class ArgoCdSimulator {
     this.#unsubscribe?.();
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
+    for (const wake of [...this.#sleepers]) wake();
     await Promise.all(this.#queues.values());
   }
 
@@ -173,6 +176,11 @@ export class ArgoCdSimulator {
   /** Makes the next sync of the app fail (phase Failed, sync OutOfSync) with `message`, as an apply error would. */
   failNextSync(namespace: string, name: string, message: string): void {
     this.#failNext.set(`${namespace}/${name}`, message);
+  }
+
+  /** Makes the app's next sync stay in phase Running for `ms` before it completes. */
+  slowNextSync(namespace: string, name: string, ms: number): void {
+    this.#slowNext.set(`${namespace}/${name}`, ms);
   }
 
   #onEvent(event: StoreEvent): void {
@@ -353,6 +361,21 @@ export class ArgoCdSimulator {
       child(a, 'status').operationState = running;
     });
     if (!app) return;
+    const slow = this.#slowNext.get(key);
+    if (slow !== undefined) {
+      // An operation that takes a while (a long apply): it stays Running meanwhile.
+      this.#slowNext.delete(key);
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.#sleepers.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, slow);
+        this.#sleepers.add(wake);
+      });
+      if (this.#stopped) return;
+    }
     // Completing clears `operation`, unless a client already replaced it with a newer request.
     const finish = (
       phase: OperationPhaseCode,

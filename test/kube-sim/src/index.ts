@@ -58,6 +58,8 @@ export interface KubeSim {
   setHealth(namespace: string, name: string, status: HealthStatusCode | null, message?: string): void;
   /** Makes the app's next sync end in phase Failed with `message`; needs the simulator. */
   failNextSync(namespace: string, name: string, message: string): void;
+  /** Makes the app's next sync stay in phase Running for `ms` (an operation already running); needs the simulator. */
+  slowNextSync(namespace: string, name: string, ms: number): void;
   /** Stops the simulator, ends open watches, closes the server and removes a temp work dir. */
   close(): Promise<void>;
 }
@@ -72,6 +74,27 @@ export function kubeconfigYaml(server: string, token: string): string {
     users: [{ name: 'kube-sim', user: { token } }],
     contexts: [{ name: 'kube-sim', context: { cluster: 'kube-sim', user: 'kube-sim' } }],
     'current-context': 'kube-sim',
+    preferences: {},
+  });
+}
+
+/**
+ * One kubeconfig with a context (and cluster and user of the same name) per server, the first one
+ * current: what a process serving several clusters loads.
+ */
+export function mergedKubeconfigYaml(
+  servers: ReadonlyArray<{ context: string; server: string; token: string }>,
+): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: servers.map((s) => ({
+      name: s.context,
+      cluster: { server: s.server, 'insecure-skip-tls-verify': true },
+    })),
+    users: servers.map((s) => ({ name: s.context, user: { token: s.token } })),
+    contexts: servers.map((s) => ({ name: s.context, context: { cluster: s.context, user: s.context } })),
+    'current-context': servers[0]?.context ?? '',
     preferences: {},
   });
 }
@@ -147,6 +170,9 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     },
     failNextSync(namespace, name, message) {
       requireSimulator().failNextSync(namespace, name, message);
+    },
+    slowNextSync(namespace, name, ms) {
+      requireSimulator().slowNextSync(namespace, name, ms);
     },
     close() {
       closing ??= (async () => {

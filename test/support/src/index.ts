@@ -1,3 +1,5 @@
+export type { FakePullRequest, ForgeKind, ForgeRequest, TestForge } from './forges.ts';
+export { startForge } from './forges.ts';
 export type { GitCommit, StartGitServerOptions, TestGitServer } from './git-server.ts';
 export { git, gitEnv, startGitServer } from './git-server.ts';
 export type { TestNatsServer } from './nats-server.ts';

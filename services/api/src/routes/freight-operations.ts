@@ -8,7 +8,7 @@ import type { ApiDeps } from '../app.ts';
 import { NamedParams, Obj, ProjectParams } from './schemas.ts';
 
 /** Who asked: until authentication lands (a later release), the `X-Ferry-User` header or `api`. */
-const actor = (req: FastifyRequest): string => {
+export const actor = (req: FastifyRequest): string => {
   const h = req.headers['x-ferry-user'];
   return (Array.isArray(h) ? h[0] : h)?.slice(0, 200) || 'api';
 };

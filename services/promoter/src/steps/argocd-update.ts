@@ -1,20 +1,40 @@
 import { stepConfig, Type } from './schema.ts';
 import type { StepCommand, StepRunner } from './types.ts';
 
+/** One source update, with the fields of Kargo's `argocd-update` `apps[].sources[]`. */
+const SourceSchema = Type.Object({
+  repoURL: Type.String({ minLength: 1 }),
+  chart: Type.Optional(Type.String()),
+  desiredRevision: Type.Optional(Type.String()),
+  desiredCommitFromStep: Type.Optional(Type.String()),
+  updateTargetRevision: Type.Optional(Type.Boolean()),
+  kustomize: Type.Optional(
+    Type.Object({
+      images: Type.Array(
+        Type.Object({
+          repoURL: Type.String({ minLength: 1 }),
+          tag: Type.Optional(Type.String()),
+          digest: Type.Optional(Type.String()),
+          newName: Type.Optional(Type.String()),
+        }),
+      ),
+    }),
+  ),
+  helm: Type.Optional(
+    Type.Object({
+      images: Type.Array(Type.Object({ key: Type.String({ minLength: 1 }), value: Type.String() })),
+    }),
+  ),
+});
+
 const Schema = Type.Object({
   apps: Type.Array(
     Type.Object({
       name: Type.String({ minLength: 1 }),
       namespace: Type.Optional(Type.String()),
-      sources: Type.Optional(
-        Type.Array(
-          Type.Object({
-            repoURL: Type.String(),
-            desiredRevision: Type.Optional(Type.String()),
-            desiredCommitFromStep: Type.Optional(Type.String()),
-          }),
-        ),
-      ),
+      /** Ferry extension: the kubeconfig context of the Argo CD installation. */
+      cluster: Type.Optional(Type.String()),
+      sources: Type.Optional(Type.Array(SourceSchema)),
     }),
     { minItems: 1 },
   ),
@@ -37,29 +57,32 @@ export const argocdUpdate: StepRunner = {
     const commands: StepCommand[] = [];
     const waiting: string[] = [];
     for (const [i, app] of cfg.apps.entries()) {
-      const src = app.sources?.[0];
-      const fromStep = src?.desiredCommitFromStep
-        ? ctx.outputs[src.desiredCommitFromStep]?.commit
-        : undefined;
-      const revision =
-        src?.desiredRevision || (typeof fromStep === 'string' ? fromStep : undefined) || pushed;
+      // desiredCommitFromStep (Kargo's older field) becomes the source's desiredRevision.
+      const sources = (app.sources ?? []).map(({ desiredCommitFromStep, ...src }) => {
+        const fromStep = desiredCommitFromStep ? ctx.outputs[desiredCommitFromStep]?.commit : undefined;
+        const desiredRevision = src.desiredRevision || (typeof fromStep === 'string' ? fromStep : undefined);
+        return desiredRevision ? { ...src, desiredRevision } : src;
+      });
+      // Without a desired revision of its own, a single-source app must reach what was pushed.
+      const revision = sources.length === 0 || !sources.some((s) => s.desiredRevision) ? pushed : undefined;
       const opId = `${ctx.promotion}/${ctx.stepIndex}/${i}`;
       const op = await ctx.results.argocdOp(opId);
       const namespace = app.namespace || 'argocd';
+      const where = `${app.cluster ? `${app.cluster}:` : ''}${namespace}/${app.name}`;
       if (op && op.state !== 'Running') {
         if (op.state === 'Failed')
           return {
             status: 'Failed',
-            message: `Application ${namespace}/${app.name}: ${op.message ?? 'sync failed'}`,
+            message: `Application ${where}: ${op.message ?? 'sync failed'}`,
           };
         if (op.state === 'Errored')
           return {
             status: 'Errored',
-            message: `Application ${namespace}/${app.name}: ${op.message ?? 'sync errored'}`,
+            message: `Application ${where}: ${op.message ?? 'sync errored'}`,
           };
         continue;
       }
-      waiting.push(`${namespace}/${app.name}`);
+      waiting.push(where);
       commands.push({
         type: 'SyncArgoCDApp',
         msgId: `sync-argocd:${ctx.project}:${opId}`,
@@ -72,6 +95,8 @@ export const argocdUpdate: StepRunner = {
           appNamespace: namespace,
           ...(revision ? { revision } : {}),
           timeoutSeconds: ctx.defaults.argocdTimeoutSeconds,
+          ...(app.cluster ? { cluster: app.cluster } : {}),
+          ...(sources.length > 0 ? { sources } : {}),
         },
       });
     }
