@@ -12,7 +12,7 @@ if (!tag) {
   console.error('usage: node scripts/demo-push.ts TAG');
   process.exit(2);
 }
-let demo: { registry: string; image: string; api: string };
+let demo: { registry: string; image: string; api: string; token?: string };
 try {
   demo = JSON.parse(await readFile(join(ROOT, '.ferry', 'demo.json'), 'utf8'));
 } catch {
@@ -39,5 +39,9 @@ const put = await fetch(`${demo.registry}/v2/${repo}/manifests/${tag}`, {
 });
 if (!put.ok) throw new Error(`manifest upload failed: ${put.status} ${await put.text()}`);
 console.log(`pushed ${demo.image}:${tag} (${put.headers.get('docker-content-digest')})`);
-await fetch(`${demo.api}/api/v1/projects/demo/warehouses/app/refresh`, { method: 'POST' });
+const refresh = await fetch(`${demo.api}/api/v1/projects/demo/warehouses/app/refresh`, {
+  method: 'POST',
+  headers: demo.token ? { authorization: `Bearer ${demo.token}` } : {},
+});
+if (!refresh.ok) throw new Error(`asking Ferry to refresh failed: ${refresh.status} ${await refresh.text()}`);
 console.log('asked Ferry to discover now: pnpm ferry get freight -p demo');

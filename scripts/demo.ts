@@ -4,6 +4,7 @@
  * API test server with its Argo CD simulator, and Ferry's six services; applies the demo
  * Project and prints what to try next. Ctrl-C stops everything.
  */
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { demoManifests, startDemoEnvironment } from '@ferry/e2e';
@@ -11,6 +12,9 @@ import { ensureServers, portOpen, ROOT, startFleet } from '@ferry/launcher';
 import { Redis } from 'ioredis';
 
 const PROJECT = 'demo';
+// Auth is on (token mode) in the demo too: a fresh admin token each run unless one is given.
+const token = process.env.FERRY_BOOTSTRAP_ADMIN_TOKEN || `ferry_${randomBytes(32).toString('base64url')}`;
+const authz = { authorization: `Bearer ${token}` };
 const say = (l: string) => console.log(`[demo] ${l}`);
 const apiPort = Number(process.env.FERRY_API_PORT ?? 8080);
 const redisUrl = process.env.FERRY_DEMO_REDIS_URL ?? 'redis://127.0.0.1:6379/1';
@@ -40,6 +44,7 @@ const fleet = startFleet({
     ...process.env,
     FERRY_REDIS_URL: redisUrl,
     FERRY_API_PORT: String(apiPort),
+    FERRY_BOOTSTRAP_ADMIN_TOKEN: token,
     FERRY_GIT_CACHE_DIR: join(ROOT, '.ferry', 'demo-git-cache'),
     KUBECONFIG: env.kube.kubeconfigPath,
   },
@@ -88,14 +93,16 @@ const file = join(ROOT, '.ferry', 'demo-pipeline.yaml');
 await writeFile(file, manifests);
 const res = await fetch(`${api}/api/v1/apply`, {
   method: 'POST',
-  headers: { 'content-type': 'application/json' },
+  headers: { 'content-type': 'application/json', ...authz },
   body: JSON.stringify({ manifests, source: file }),
 });
 if (!res.ok) throw new Error(`applying the demo pipeline failed: ${await res.text()}`);
-await fetch(`${api}/api/v1/projects/${PROJECT}/warehouses/app/refresh`, { method: 'POST' });
+await fetch(`${api}/api/v1/projects/${PROJECT}/warehouses/app/refresh`, { method: 'POST', headers: authz });
+// demo-push.ts reads the token from here; the file is the user's own (mode 0600).
 await writeFile(
   join(ROOT, '.ferry', 'demo.json'),
-  JSON.stringify({ registry: env.registry.url, image: env.image, repoURL: env.repoURL, api }, null, 2),
+  JSON.stringify({ registry: env.registry.url, image: env.image, repoURL: env.repoURL, api, token }, null, 2),
+  { mode: 0o600 },
 );
 
 console.log(`
@@ -108,7 +115,12 @@ Ferry is running with the demo pipeline (Project "${PROJECT}": Warehouse app →
   manifests    ${file}   (dev and uat in today's Kargo form, prod in the v0.3 form;
                dev is auto-promoted)
 
-Try, in another shell (after ". scripts/env.sh"):
+Access: the API wants a token. The admin token of this run is
+  export FERRY_TOKEN=${token}
+  (the CLI sends it; "pnpm ferry login --server ${api} --token $FERRY_TOKEN" saves it;
+  the UI at ${api}/ui asks for it once)
+
+Try, in another shell (after ". scripts/env.sh" and the export above):
   pnpm ferry get freight -p ${PROJECT}
   pnpm ferry get stages -p ${PROJECT}              # dev takes the new Freight by itself
   pnpm ferry promote -p ${PROJECT} --stage uat --freight-alias <ALIAS> --wait

@@ -23,6 +23,8 @@ command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
 command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
+# jq: the hand-made baseline of `pnpm bench promotion`.
+command -v jq >/dev/null 2>&1 || need+=(jq)
 # Chromium: the web UI's browser tests drive it with playwright-core (no browser download).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -x /usr/lib/git-core/git-http-backend ] || need+=(git)

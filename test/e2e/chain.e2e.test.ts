@@ -283,6 +283,45 @@ test('a Promotion is one trace across every service, exported over OTLP', async 
   assert.equal(root.name, 'POST /api/v1/projects/:project/promotions');
   assert.ok(spans.some((sp) => sp.service === 'ferry-git-writer' && sp.name === 'process WriteGit'));
   assert.ok(spans.some((sp) => sp.service === 'ferry-argocd-syncer' && sp.name === 'process SyncArgoCDApp'));
+  // A CLIENT span (kind 3) per git operation and Kubernetes call, with what it worked on.
+  const push = spans.find((sp) => sp.service === 'ferry-git-writer' && sp.name === 'git push');
+  assert.ok(push, 'a git push span from git-writer');
+  assert.equal(push.kind, 3);
+  assert.equal(push.attributes['git.operation'], 'push');
+  assert.equal(push.attributes['ferry.repository'], env.repoURL);
+  assert.equal(push.attributes['ferry.branch'], 'main');
+  assert.match(String(push.attributes['ferry.revision']), /^[0-9a-f]{40}$/);
+  const patch = spans.find((sp) => sp.service === 'ferry-argocd-syncer' && sp.name === 'kubernetes patch');
+  assert.ok(patch, 'a kubernetes patch span from argocd-syncer');
+  assert.equal(patch.kind, 3);
+  assert.equal(patch.attributes['ferry.app'], 'argocd/demo-dev');
+  assert.equal(patch.attributes['ferry.cluster'], 'kube-sim');
+  assert.equal(patch.attributes['ferry.project'], project);
+  assert.equal(patch.attributes['ferry.promotion'], list.items[0]!.metadata.name);
+  assert.match(String(patch.attributes['ferry.revision']), /^[0-9a-f]{40}$/);
+});
+
+test('a discovery trace has a CLIENT span per registry request, under the discovery', async () => {
+  const requests = await eventually('registry GET spans under a discover warehouse span', async () => {
+    const ids = new Set(
+      otlp.spans
+        .filter((sp) => sp.service === 'ferry-warehouse-poller' && sp.name === 'discover warehouse')
+        .map((sp) => sp.spanId),
+    );
+    const found = otlp.spans.filter((sp) => sp.name === 'registry GET' && ids.has(sp.parentSpanId));
+    return found.length > 0 ? found : undefined;
+  });
+  const [host] = env.image.split('/');
+  for (const r of requests) {
+    assert.equal(r.service, 'ferry-warehouse-poller');
+    assert.equal(r.kind, 3);
+    assert.deepEqual(
+      [r.attributes['ferry.registry'], r.attributes['ferry.repository'], r.attributes['http.request.method']],
+      [host, 'demo/app', 'GET'],
+    );
+    assert.equal(typeof r.attributes['http.response.status_code'], 'number');
+  }
+  assert.ok(requests.some((r) => r.attributes['http.response.status_code'] === 200));
 });
 
 test('auto-promotion: new Freight goes to dev by itself where a ProjectConfig policy allows it', async () => {
@@ -312,7 +351,7 @@ spec:
   const promotions = json<{
     items: Array<{
       spec: { stage: string; freight: string };
-      status: { requestedBy?: string; phase: string };
+      status: { requestedBy?: string; phase: string; traceparent?: string };
     }>;
   }>(await ferry.ferry('get', 'promotions', '-p', project, '-o', 'json'));
   const auto = promotions.items.filter((p) => p.spec.freight === fresh.metadata.name);
@@ -321,6 +360,21 @@ spec:
     [['dev', 'ferry:auto-promotion', 'Succeeded']],
     'dev only: uat has no policy',
   );
+  // The auto-Promotion is a trace of its own whose root links to the discovery that caused it.
+  const traceId = auto[0]!.status.traceparent?.split('-')[1];
+  assert.ok(traceId, 'the auto-Promotion keeps its traceparent');
+  const root = await eventually('the auto-promotion root span', async () =>
+    otlp.spans.find((sp) => sp.traceId === traceId && sp.name === 'auto-promotion' && !sp.parentSpanId),
+  );
+  assert.equal(root.service, 'ferry-promoter');
+  assert.equal(root.attributes['ferry.stage'], 'dev');
+  assert.equal(root.attributes['ferry.freight'], fresh.metadata.name);
+  assert.equal(root.links.length, 1);
+  const cause = await eventually('the linked discovery span', async () =>
+    otlp.spans.find((sp) => sp.traceId === root.links[0]!.traceId && sp.spanId === root.links[0]!.spanId),
+  );
+  assert.equal(cause.service, 'ferry-warehouse-poller');
+  assert.equal(cause.name, 'discover warehouse');
   assert.match(
     await env.git.readFile('gitops', 'main', 'stages/dev/kustomization.yaml'),
     /newTag: 1\.0\.5 # replaced on promotion/,

@@ -141,11 +141,18 @@ test('a two-approver gate: one approval keeps it Running, a second user lets it 
     return p.status.message === 'waiting for approval (1/2: api)' ? p : undefined;
   });
   assert.equal(one.status.phase, 'Running');
-  // The same user again changes nothing; a second user (the X-Ferry-User header) completes it.
+  // The same user again changes nothing; a second user (a promoter token for bob) completes it.
   await ok('approve', 'promotion', name, '-p', project);
+  const tokenRes = await fetch(`${ferry.server}/api/v1/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ferry.token}` },
+    body: JSON.stringify({ name: `bob-${name}`, subject: 'bob', roles: [{ project, role: 'promoter' }] }),
+  });
+  assert.equal(tokenRes.status, 201);
+  const bob = ((await tokenRes.json()) as { token: string }).token;
   const res = await fetch(`${ferry.server}/api/v1/projects/${project}/promotions/${name}/approve`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-ferry-user': 'bob' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${bob}` },
     body: '{}',
   });
   assert.equal(res.status, 202);

@@ -9,6 +9,16 @@ import { ApiError, UnreachableError, UsageError } from './errors.ts';
 import { APPROVE_ANY_USAGE, REJECT_ANY_USAGE, runApproveAny, runRejectAny } from './gates.ts';
 import { GET_USAGE, runGet } from './get.ts';
 import { ApiClient } from './http.ts';
+import {
+  CONFIG_USAGE,
+  LOGIN_USAGE,
+  LOGOUT_USAGE,
+  readConfig,
+  runConfig,
+  runLogin,
+  runLogout,
+  type SessionInput,
+} from './login.ts';
 import { ABORT_USAGE, ROLLBACK_USAGE, runAbort, runRollback, runVerify, VERIFY_USAGE } from './operations.ts';
 import { PROMOTE_USAGE, runPromote } from './promote.ts';
 import { REFRESH_USAGE, runRefresh } from './refresh.ts';
@@ -35,9 +45,13 @@ Commands:
   abort      Abort a Promotion that has not finished
   rollback   Promote the Freight verified in a Stage before its current one
   verify     Run a Stage's verification again, or abort it
+  login      Check an API token and save it with the server in the config file
+  logout     Remove the saved token
+  config     Save settings: "ferry config set-project NAME"
 
 Global options:
-  --server URL   Ferry API base URL (default $FERRY_SERVER, else ${DEFAULT_SERVER})
+  --server URL   Ferry API base URL (default $FERRY_SERVER, else the saved one, else ${DEFAULT_SERVER})
+  --token TOKEN  API token (default $FERRY_TOKEN, else the one saved by "ferry login")
   -h, --help     Show help; "ferry COMMAND --help" shows a command's
   --version      Print the version
 
@@ -61,6 +75,15 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   abort: { usage: ABORT_USAGE, run: runAbort },
   rollback: { usage: ROLLBACK_USAGE, run: runRollback },
   verify: { usage: VERIFY_USAGE, run: runVerify },
+};
+
+/** Commands about the CLI's own settings; they get the server and token rather than a client. */
+const SESSION_COMMANDS: Readonly<
+  Record<string, { usage: string; run: (args: string[], s: SessionInput) => Promise<number> }>
+> = {
+  login: { usage: LOGIN_USAGE, run: runLogin },
+  logout: { usage: LOGOUT_USAGE, run: runLogout },
+  config: { usage: CONFIG_USAGE, run: runConfig },
 };
 
 /**
@@ -88,12 +111,14 @@ const VALUE_OPTIONS = new Set([
 interface Split {
   command: string | undefined;
   server: string | undefined;
+  token: string | undefined;
   rest: string[];
 }
 
 const split = (argv: readonly string[]): Split => {
   let command: string | undefined;
   let server: string | undefined;
+  let token: string | undefined;
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const t = argv[i]!;
@@ -110,6 +135,15 @@ const split = (argv: readonly string[]): Split => {
       server = t.slice('--server='.length);
       continue;
     }
+    if (t === '--token') {
+      token = argv[++i];
+      if (token === undefined) throw new UsageError("option '--token TOKEN' needs a value", USAGE);
+      continue;
+    }
+    if (t.startsWith('--token=')) {
+      token = t.slice('--token='.length);
+      continue;
+    }
     if (command === undefined && !t.startsWith('-')) {
       command = t;
       continue;
@@ -117,11 +151,16 @@ const split = (argv: readonly string[]): Split => {
     rest.push(t);
     if (VALUE_OPTIONS.has(t) && i + 1 < argv.length) rest.push(argv[++i]!);
   }
-  return { command, server, rest };
+  return { command, server, token, rest };
 };
 
-const resolveServer = (flag: string | undefined, env: CliIo['env'], usage: string): string => {
-  const server = flag || env.FERRY_SERVER || DEFAULT_SERVER;
+const resolveServer = (
+  flag: string | undefined,
+  env: CliIo['env'],
+  usage: string,
+  saved?: string,
+): string => {
+  const server = flag || env.FERRY_SERVER || saved || DEFAULT_SERVER;
   let url: URL;
   try {
     url = new URL(server);
@@ -142,7 +181,7 @@ const resolveServer = (flag: string | undefined, env: CliIo['env'], usage: strin
 export const run = async (argv: readonly string[], io: CliIo): Promise<number> => {
   const stderr = (text: string) => void io.stderr.write(text);
   try {
-    const { command, server, rest } = split(argv);
+    const { command, server, token: tokenFlag, rest } = split(argv);
     if (command === undefined) {
       if (rest.includes('--version')) {
         io.stdout.write(`ferry ${VERSION}\n`);
@@ -161,10 +200,29 @@ export const run = async (argv: readonly string[], io: CliIo): Promise<number> =
       io.stdout.write(topic?.usage ?? USAGE);
       return 0;
     }
-    const cmd = COMMANDS[command];
+    const cmd = COMMANDS[command] ?? SESSION_COMMANDS[command];
     if (cmd === undefined) throw new UsageError(`unknown command "${command}"`, USAGE);
-    const client = new ApiClient({ server: resolveServer(server, io.env, cmd.usage), fetch: io.fetch });
-    return await cmd.run(rest, makeContext(io, client));
+    // The flag, else the environment, else what `ferry login` / `ferry config` saved.
+    const saved = await readConfig(io.env);
+    const session = SESSION_COMMANDS[command];
+    if (session !== undefined) {
+      // login takes its server and token from the command line or environment only.
+      const fresh = command === 'login';
+      const s: SessionInput = {
+        server: resolveServer(server, io.env, cmd.usage, fresh ? undefined : saved.server),
+        token: tokenFlag || io.env.FERRY_TOKEN || (fresh ? undefined : saved.token),
+        io,
+      };
+      return await session.run(rest, s);
+    }
+    const token = tokenFlag || io.env.FERRY_TOKEN || saved.token;
+    const client = new ApiClient({
+      server: resolveServer(server, io.env, cmd.usage, saved.server),
+      fetch: io.fetch,
+      ...(token ? { token } : {}),
+    });
+    const env = saved.project && !io.env.FERRY_PROJECT ? { ...io.env, FERRY_PROJECT: saved.project } : io.env;
+    return await COMMANDS[command]!.run(rest, makeContext({ ...io, env }, client));
   } catch (err) {
     return report(err, stderr);
   }

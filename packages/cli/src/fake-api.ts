@@ -15,6 +15,8 @@ export interface FakeRequest {
   url: string;
   /** The JSON body, parsed; undefined when there was none. */
   body: unknown;
+  /** The Authorization header, only when one was sent (so requests without one compare as before). */
+  authorization?: string;
 }
 
 /** What the fake answers: a status and a JSON body (none when undefined). */
@@ -49,6 +51,7 @@ export const startFakeApi = async (): Promise<FakeApi> => {
       method: req.method ?? 'GET',
       url: req.url ?? '/',
       body: text ? JSON.parse(text) : undefined,
+      ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
     };
     requests.push(fr);
     const handler = routes.get(`${fr.method} ${fr.url}`);

@@ -11,6 +11,8 @@ export interface ApiClientOptions {
   fetch?: FetchFn;
   /** How long one request may take, in ms; default 30 000. */
   requestTimeoutMs?: number;
+  /** The API token, sent as `Authorization: Bearer <token>`; none when undefined. */
+  token?: string;
 }
 
 /** A successful answer: the status and the parsed JSON body (undefined when the body is empty). */
@@ -31,11 +33,13 @@ export class ApiClient {
   readonly server: string;
   readonly #fetch: FetchFn;
   readonly #timeoutMs: number;
+  readonly #auth: Record<string, string>;
 
   constructor(options: ApiClientOptions) {
     this.server = options.server.replace(/\/+$/, '');
     this.#fetch = options.fetch ?? fetch;
     this.#timeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.#auth = options.token ? { authorization: `Bearer ${options.token}` } : {};
   }
 
   /** GET `path` (already URL-encoded) with optional query parameters; undefined values are left out. */
@@ -55,12 +59,12 @@ export class ApiClient {
   async request(method: string, path: string, body?: unknown): Promise<ApiResponse> {
     const init: RequestInit = {
       method,
-      headers: { accept: 'application/json' },
+      headers: { accept: 'application/json', ...this.#auth },
       signal: AbortSignal.timeout(this.#timeoutMs),
     };
     if (body !== undefined) {
       init.body = JSON.stringify(body);
-      init.headers = { accept: 'application/json', 'content-type': 'application/json' };
+      init.headers = { accept: 'application/json', 'content-type': 'application/json', ...this.#auth };
     }
     let res: Response;
     let text: string;

@@ -63,6 +63,10 @@ export interface FerryConfig {
    * `gitea.example=http://127.0.0.1:3000/api/v1`); empty for the defaults.
    */
   forgeApiUrls: Readonly<Record<string, string>>;
+  /** How the api authenticates requests (`FERRY_AUTH`: `token`, the default, or `none` for local tries). */
+  auth: 'token' | 'none';
+  /** A system admin API token accepted from start-up (`FERRY_BOOTSTRAP_ADMIN_TOKEN`); hashed, never logged. */
+  bootstrapAdminToken?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -145,7 +149,12 @@ export function loadConfig(env: Env = process.env): Readonly<FerryConfig> {
     forgeApiUrls: Object.freeze(
       hostPairs('FERRY_FORGE_API_URLS', env.FERRY_FORGE_API_URLS ?? '', problems, true),
     ),
+    auth: str('FERRY_AUTH', 'token') === 'none' ? 'none' : 'token',
+    ...(env.FERRY_BOOTSTRAP_ADMIN_TOKEN ? { bootstrapAdminToken: env.FERRY_BOOTSTRAP_ADMIN_TOKEN } : {}),
   };
+  if (!['token', 'none'].includes(str('FERRY_AUTH', 'token'))) {
+    problems.push({ path: 'FERRY_AUTH', message: 'must be "token" or "none"' });
+  }
   if (env.OTEL_EXPORTER_OTLP_ENDPOINT) url('OTEL_EXPORTER_OTLP_ENDPOINT', '', ['http:', 'https:']);
   const key = env.FERRY_ENCRYPTION_KEY;
   if (key && (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || Buffer.from(key, 'base64').length !== 32)) {

@@ -26,6 +26,16 @@ export const ErrorCodes = {
     summary: 'the Stage has no earlier Freight verified in it to roll back to',
   },
   FERRY_ERR_NOT_FOUND: { status: 404, summary: 'no such route' },
+  FERRY_ERR_UNAUTHENTICATED: {
+    status: 401,
+    summary: 'no API token, or one that is unknown, revoked or expired; send Authorization: Bearer <token>',
+  },
+  FERRY_ERR_TOKEN_EXISTS: { status: 409, summary: 'an API token with that name exists; pick another name' },
+  FERRY_ERR_TOKEN_NOT_FOUND: { status: 404, summary: 'no API token with that name' },
+  FERRY_ERR_FORBIDDEN: {
+    status: 403,
+    summary: 'the token lacks the role the request needs (named in the message, with the Project)',
+  },
   FERRY_ERR_WEBHOOK_UNAUTHORIZED: {
     status: 401,
     summary: 'a webhook request has a missing or wrong signature or token; nothing was refreshed',

@@ -39,6 +39,8 @@ export type {
 } from './messages.ts';
 export { MessageSchemas } from './messages.ts';
 export type {
+  DiscoveredCommit,
+  DiscoveredCommits,
   DiscoveredImages,
   Freight,
   FreightChart,
@@ -47,6 +49,7 @@ export type {
   FreightOrigin,
   FreightRequest,
   FreightStatus,
+  GitSubscription,
   ImageSubscription,
   ObjectMeta,
   Project,
@@ -57,6 +60,8 @@ export type {
   PromotionStatus,
   PromotionStep,
   PromotionStepRetry,
+  PromotionTask,
+  PromotionTaskReference,
   PromotionVariable,
   PromotionWindow,
   PromotionWorkspace,
@@ -69,11 +74,13 @@ export type {
   Warehouse,
   WarehouseHealth,
   WarehouseStatus,
+  WarehouseSubscription,
   WebhookProviderConfig,
   WebhookReceiverConfig,
   WebhookReceiverDetails,
 } from './resources.ts';
 export {
+  CommitSelectionStrategy,
   FreightAvailabilityStrategy,
   FreightCreationPolicy,
   ImageSelectionStrategy,

@@ -14,12 +14,26 @@ export const DiscoveredImageSchema = Type.Object({
   digest: Type.String({ pattern: '^sha256:[a-f0-9]{64}$' }),
 });
 
+/** A git commit as discovery reports it. */
+export const DiscoveredCommitSchema = Type.Object({
+  repoURL: Type.String({ minLength: 1, description: 'the repository as the subscription names it' }),
+  id: Type.String({ pattern: '^[a-f0-9]{40}([a-f0-9]{24})?$', description: 'the commit sha' }),
+  tag: Type.Optional(Type.String({ minLength: 1, description: 'the tag, for tag strategies' })),
+  branch: Type.Optional(Type.String({ minLength: 1, description: 'the branch, for NewestFromBranch' })),
+  message: Type.Optional(Type.String({ description: 'first line of the commit message' })),
+  author: Type.Optional(Type.String({ description: '`Name <email>` of the author' })),
+});
+
 /** Fact: discovery found these artifacts as the best candidate of each subscription. */
 export const FreightDiscoveredSchema = Type.Object({
   project: Name,
   warehouse: Name,
   images: Type.Array(DiscoveredImageSchema),
+  /** Best commit of each git subscription; absent when the Warehouse has none. */
+  commits: Type.Optional(Type.Array(DiscoveredCommitSchema)),
   discoveredAt: Type.String({ description: 'RFC 3339' }),
+  /** W3C traceparent of the discovery, so the Promotions it causes can link back to it. */
+  traceparent: Type.Optional(Type.String()),
 });
 
 /** Fact: a new piece of Freight was stored. */
@@ -28,6 +42,8 @@ export const FreightCreatedSchema = Type.Object({
   freight: Type.String({ pattern: '^[a-f0-9]{40}$' }),
   alias: Name,
   warehouse: Name,
+  /** W3C traceparent of the discovery that found the Freight; auto-Promotions link to it. */
+  traceparent: Type.Optional(Type.String()),
 });
 
 /** Fact: Freight was verified in a Stage. */

@@ -191,6 +191,47 @@ export interface ImageSubscription {
   cacheByTag?: boolean;
 }
 
+/** How a git subscription picks its commit (Kargo's `commitSelectionStrategy`). */
+export const CommitSelectionStrategy = {
+  NewestFromBranch: 'NewestFromBranch',
+  SemVer: 'SemVer',
+  Lexical: 'Lexical',
+  NewestTag: 'NewestTag',
+} as const;
+/** One of the commit selection strategies. */
+export type CommitSelectionStrategy = (typeof CommitSelectionStrategy)[keyof typeof CommitSelectionStrategy];
+
+/** A git subscription of a Warehouse. */
+export interface GitSubscription {
+  /** The repository's URL (`https://…`, `http://…` or `git@host:path`). */
+  repoURL: string;
+  /** How the commit is picked; default NewestFromBranch. */
+  commitSelectionStrategy: CommitSelectionStrategy;
+  /** The branch NewestFromBranch follows; absent = the repository's default branch. */
+  branch?: string;
+  /** SemVer range a tag must satisfy (SemVer strategy); absent = any. */
+  semverConstraint?: string;
+  /** When true (default) only strict SemVer tags count under SemVer selection. */
+  strictSemvers: boolean;
+  /** Tags must match one of these regular expressions when any are given (tag strategies). */
+  allowTagsRegexes: string[];
+  /** Tags matching any of these regular expressions are skipped (tag strategies). */
+  ignoreTagsRegexes: string[];
+  /** Path selectors (prefix, `glob:`, `regex:`/`regexp:`) a commit must touch; empty = any path. */
+  includePaths: string[];
+  /** Path selectors whose changes alone do not count. */
+  excludePaths: string[];
+  /** How many candidates discovery keeps, best first (default 20, max 100). */
+  discoveryLimit: number;
+  /** Skip TLS certificate checks when talking to the repository. */
+  insecureSkipTLSVerify?: boolean;
+}
+
+/** One subscription of a Warehouse: an image or a git repository. */
+export type WarehouseSubscription =
+  | { image: ImageSubscription; git?: never }
+  | { git: GitSubscription; image?: never };
+
 /** Which Freight creation policy a Warehouse follows. */
 export const FreightCreationPolicy = { Automatic: 'Automatic', Manual: 'Manual' } as const;
 /** One of the Freight creation policies. */
@@ -206,8 +247,8 @@ export interface Warehouse {
     interval: string;
     /** Whether Freight is made without a person asking; default Automatic. */
     freightCreationPolicy: FreightCreationPolicy;
-    /** The subscriptions; this release discovers `image` subscriptions. */
-    subscriptions: Array<{ image: ImageSubscription }>;
+    /** The subscriptions: `image` and `git` ones. */
+    subscriptions: WarehouseSubscription[];
   };
   status?: WarehouseStatus;
 }
@@ -217,7 +258,12 @@ export interface WarehouseStatus {
   /** RFC 3339 time the last discovery finished. */
   lastHandledRefresh?: string;
   /** The candidates per subscription, best first; empty until the first discovery. */
-  discoveredArtifacts?: { discoveredAt: string; images: DiscoveredImages[] };
+  discoveredArtifacts?: {
+    discoveredAt: string;
+    images: DiscoveredImages[];
+    /** Candidates per git subscription; absent when the Warehouse has none. */
+    git?: DiscoveredCommits[];
+  };
   /** Why the last discovery failed; empty when it succeeded. */
   message?: string;
   /** Id of the Freight the last discovery produced (or found already made); empty if none. */
@@ -242,6 +288,30 @@ export interface DiscoveredImages {
   repoURL: string;
   /** Candidates, best first, at most `discoveryLimit`; the digest is resolved for the best one. */
   references: Array<{ tag: string; digest?: string; createdAt?: string }>;
+}
+
+/** Candidates discovered for one git subscription (Kargo's `GitDiscoveryResult`). */
+export interface DiscoveredCommits {
+  /** The subscription's repository. */
+  repoURL: string;
+  /** Candidates, best first, at most `discoveryLimit`. */
+  commits: DiscoveredCommit[];
+}
+
+/** A commit discovered by a git subscription. */
+export interface DiscoveredCommit {
+  /** The commit sha. */
+  id: string;
+  /** The branch it was found on (NewestFromBranch). */
+  branch?: string;
+  /** The tag that resolved to it (tag strategies). */
+  tag?: string;
+  /** First line of the commit message. */
+  subject?: string;
+  /** `Name <email>` of the author. */
+  author?: string;
+  /** RFC 3339 commit date, or the tagger date of an annotated tag. */
+  creatorDate?: string;
 }
 
 /** Where a Stage's Freight comes from (`requestedFreight[]`). */
@@ -296,6 +366,34 @@ export interface PromotionStep {
   retry?: PromotionStepRetry;
   /** Variables for this step's expressions; they shadow the template's `vars` of the same name. */
   vars?: PromotionVariable[];
+  /**
+   * A (Cluster)PromotionTask this step stands for; `uses` is then empty. Only in Stage templates:
+   * a Promotion replaces the step by the task's steps when it is created.
+   */
+  task?: PromotionTaskReference;
+}
+
+/** A Stage step's `task`: which PromotionTask (or ClusterPromotionTask) to run in its place. */
+export interface PromotionTaskReference {
+  /** The task's name. */
+  name: string;
+  /** `PromotionTask` (of the Stage's Project, the default) or `ClusterPromotionTask`. */
+  kind?: 'PromotionTask' | 'ClusterPromotionTask';
+}
+
+/** A PromotionTask (of a Project) or ClusterPromotionTask (of every Project): reusable steps. */
+export interface PromotionTask {
+  kind: 'PromotionTask' | 'ClusterPromotionTask';
+  /** The task's name, unique per Project (or cluster-wide for a ClusterPromotionTask). */
+  name: string;
+  /** The Project of a PromotionTask; empty for a ClusterPromotionTask. */
+  project: string;
+  spec: {
+    /** The task's inputs; one with an empty `value` must be given by each Stage step using the task. */
+    vars: Array<{ name: string; value?: string }>;
+    /** The steps that replace the task step; they cannot themselves use tasks. */
+    steps: PromotionStep[];
+  };
 }
 
 /** How often and how long a step may be retried. */
@@ -389,8 +487,12 @@ export interface FreightCommit {
   id: string;
   /** The tag, when the commit was selected by tag; empty otherwise. */
   tag?: string;
+  /** The branch, when the commit was selected from a branch. */
   branch?: string;
+  /** The commit message's first line. */
   message?: string;
+  /** `Name <email>` of the author. */
+  author?: string;
 }
 
 /** A Helm chart version in a piece of Freight (a later release discovers them). */

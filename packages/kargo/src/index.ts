@@ -12,8 +12,12 @@ export {
 export { parseGoDuration } from './duration.ts';
 export type { FreightContent } from './freight.ts';
 export { freightAlias, freightId } from './freight.ts';
+export type { CommitCandidate, TagCandidate } from './git-select.ts';
+export { pathSelector, selectBranchCommits, selectGitTags, touchesPaths } from './git-select.ts';
 export type { KargoResource, ParsedAnalysisTemplate, ParseOptions, ParseResult } from './manifest.ts';
 export { PROJECT_LABEL, parseManifests, TRANSLATED_ANNOTATION } from './manifest.ts';
 export type { ParsedSecret } from './manifest-secrets.ts';
 export { selectImageTags } from './select.ts';
+export type { InflateResult, TaskLookup } from './tasks.ts';
+export { inflateTaskSteps, TASK_ALIAS_SEPARATOR, taskOutputs } from './tasks.ts';
 export { normalizeChart, normalizeGit, normalizeImage } from './urls.ts';

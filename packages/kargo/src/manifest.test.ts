@@ -228,8 +228,6 @@ kind: Namespace
 metadata:
   name: plain
 ---
-${head('PromotionTask', 'deploy', 'old')}
----
 # just a comment
 `;
   const { resources, warnings, secrets } = parseManifests(text, { knownProjects: new Set() });
@@ -241,11 +239,9 @@ ${head('PromotionTask', 'deploy', 'old')}
     'document 3 (Warehouse "app", line 27): /spec/subscriptions/0/image/semverConstraint: is deprecated: use constraint',
     'document 3 (Warehouse "app", line 28): /spec/subscriptions/0/image/allowTags: is deprecated: use allowTagsRegexes',
     'document 3 (Warehouse "app", line 29): /spec/subscriptions/0/image/ignoreTags: is deprecated: use ignoreTagsRegexes',
-    'document 3 (Warehouse "app", line 30): /spec/subscriptions/1/git: git subscriptions are not supported yet by Ferry; skipped',
     'document 3 (Warehouse "app", line 32): /spec/subscriptions/2/chart: chart subscriptions are not supported yet by Ferry; skipped',
     'document 5 (Application "smoke", line 40): argoproj.io/v1alpha1 Application is not a Kargo resource; skipped',
     'document 6 (Namespace "plain", line 45): a Namespace without the label kargo.akuity.io/project: "true" is not a Project; skipped',
-    'document 7 (PromotionTask "deploy", line 50): PromotionTask is not supported yet by Ferry; skipped',
   ]);
   assert.deepEqual(
     resources.map((r) => [r.project, r.resource.kind, r.resource.metadata.name]),
@@ -272,6 +268,18 @@ ${head('PromotionTask', 'deploy', 'old')}
           strictSemvers: true,
           allowTagsRegexes: ['^v?1\\.'],
           ignoreTagsRegexes: ['^1\\.0\\.1\\+bad$'],
+          discoveryLimit: 20,
+        },
+      },
+      {
+        git: {
+          repoURL: 'https://github.com/acme/config',
+          commitSelectionStrategy: 'NewestFromBranch',
+          strictSemvers: true,
+          allowTagsRegexes: [],
+          ignoreTagsRegexes: [],
+          includePaths: [],
+          excludePaths: [],
           discoveryLimit: 20,
         },
       },
@@ -501,7 +509,7 @@ test('every problem of a file is reported, each with its document, line and fiel
         as: " clone "
       - as: step-3
         config: [1]
-      - task: { name: deploy }
+      - task: { name: deploy, kind: Other }
       - uses: x
         onError: stop
 `,
@@ -511,7 +519,7 @@ test('every problem of a file is reported, each with its document, line and fiel
         'document 1 (Stage "dev", line 15): /spec/promotionTemplate/spec/steps/2/uses: required: the step to run, such as git-clone',
         'document 1 (Stage "dev", line 15): /spec/promotionTemplate/spec/steps/2/as: step alias is reserved',
         'document 1 (Stage "dev", line 16): /spec/promotionTemplate/spec/steps/2/config: must be a mapping',
-        'document 1 (Stage "dev", line 17): /spec/promotionTemplate/spec/steps/3/task: PromotionTask steps are not supported yet by Ferry',
+        'document 1 (Stage "dev", line 17): /spec/promotionTemplate/spec/steps/3/task/kind: must be PromotionTask or ClusterPromotionTask',
         'document 1 (Stage "dev", line 19): /spec/promotionTemplate/spec/steps/4/onError: unknown field',
       ],
     ],
@@ -616,9 +624,9 @@ ${head('Stage', 'qa')}spec:
     ],
     [
       'Warehouse with only unsupported subscriptions, and an empty one',
-      `${head('Warehouse', 'git')}spec:\n  subscriptions:\n  - git: { repoURL: https://github.com/acme/config }\n---\n${head('Warehouse', 'none')}spec: {}\n`,
+      `${head('Warehouse', 'chart')}spec:\n  subscriptions:\n  - chart: { repoURL: oci://ghcr.io/acme/charts/app }\n---\n${head('Warehouse', 'none')}spec: {}\n`,
       [
-        'document 1 (Warehouse "git", line 8): /spec/subscriptions/0/git: git subscriptions are not supported yet by Ferry, and this Warehouse has no image subscription',
+        'document 1 (Warehouse "chart", line 8): /spec/subscriptions/0/chart: chart subscriptions are not supported yet by Ferry, and this Warehouse has no image or git subscription',
         'document 2 (Warehouse "none", line 15): /spec/subscriptions: required: at least one subscription',
       ],
     ],

@@ -9,6 +9,7 @@ import {
   type Problem,
   type Project,
   type ProjectConfig,
+  type PromotionTask,
   type Stage,
   ValidationError,
   type Warehouse,
@@ -23,6 +24,7 @@ import {
   parseAllDocuments,
 } from 'yaml';
 import { type ParsedSecret, readSecret } from './manifest-secrets.ts';
+import { readPromotionTask } from './manifest-tasks.ts';
 import { parseWebhookReceivers } from './manifest-webhooks.ts';
 import { parsePromotionWindows } from './manifest-windows.ts';
 import {
@@ -65,6 +67,8 @@ export interface ParseResult {
    * ClusterAnalysisTemplates (no Project), checked; Stages' `verification` runs them.
    */
   analysisTemplates: ParsedAnalysisTemplate[];
+  /** The file's PromotionTasks (with their Project) and ClusterPromotionTasks (no Project), checked. */
+  promotionTasks: PromotionTask[];
 }
 
 /** An AnalysisTemplate or ClusterAnalysisTemplate read from a manifest. */
@@ -86,6 +90,8 @@ interface Notes {
   secrets: Array<{ ctx: DocContext; secret: ParsedSecret }>;
   /** AnalysisTemplates, with where to report that their Project does not exist. */
   analysisTemplates: Array<{ ctx: DocContext; parsed: ParsedAnalysisTemplate }>;
+  /** PromotionTasks, with where to report that their Project does not exist or a duplicate. */
+  promotionTasks: Array<{ ctx: DocContext; task: PromotionTask }>;
 }
 
 /** Where problems of one document go, with its number, kind, name and line numbers in the text. */
@@ -379,7 +385,11 @@ function readDocument(
       ctx.problem(['kind'], `${kind} is not supported yet by Ferry`);
       return [];
     case 'PromotionTask':
-    case 'ClusterPromotionTask':
+    case 'ClusterPromotionTask': {
+      const task = readPromotionTask(ctx, raw, kind, options.defaultProject || undefined);
+      if (task) notes.promotionTasks.push({ ctx, task });
+      return [];
+    }
     case 'ClusterConfig':
       ctx.warn([], `${kind} is not supported yet by Ferry; skipped`);
       return [];
@@ -518,7 +528,7 @@ export function parseManifests(text: string, options: ParseOptions): ParseResult
   const lines = new LineCounter();
   // Kubernetes' YAML reader (go-yaml) honours `<<` merge keys, so Kargo manifests may use them.
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, merge: true });
-  const notes: Notes = { problems: [], warnings: [], secrets: [], analysisTemplates: [] };
+  const notes: Notes = { problems: [], warnings: [], secrets: [], analysisTemplates: [], promotionTasks: [] };
   const entries = docs.flatMap((doc, i) => readDocument(doc, i + 1, lines, notes, options));
   resolveUpstreams(entries, options);
   checkProjects(entries, options);
@@ -532,6 +542,21 @@ export function parseManifests(text: string, options: ParseOptions): ParseResult
       );
     }
   }
+  const seenTasks = new Set<string>();
+  for (const { ctx, task } of notes.promotionTasks) {
+    if (task.project && !declared.has(task.project) && !options.knownProjects.has(task.project)) {
+      ctx.problem(
+        ['metadata', 'namespace'],
+        `project "${task.project}" does not exist: apply its Project first or in the same file`,
+      );
+    }
+    const key = `${task.kind}/${task.project}/${task.name}`;
+    if (task.name && seenTasks.has(key)) {
+      const of = task.project ? ` of project "${task.project}"` : '';
+      ctx.problem(['metadata', 'name'], `${task.kind} "${task.name}"${of} is defined twice`);
+    }
+    seenTasks.add(key);
+  }
   const order = (a: { doc: number; seq: number }, b: { doc: number; seq: number }) =>
     a.doc - b.doc || a.seq - b.seq;
   if (notes.problems.length > 0) {
@@ -543,5 +568,6 @@ export function parseManifests(text: string, options: ParseOptions): ParseResult
     warnings: notes.warnings.sort(order).map((w) => w.text),
     secrets: notes.secrets.map((s) => s.secret),
     analysisTemplates: notes.analysisTemplates.map((a) => a.parsed),
+    promotionTasks: notes.promotionTasks.map((t) => t.task),
   };
 }

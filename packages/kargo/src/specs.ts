@@ -4,18 +4,22 @@
  */
 import { posix } from 'node:path';
 import {
+  type CommitSelectionStrategy,
   DNS1123_SUBDOMAIN,
   type FreightRequest,
+  type GitSubscription,
   type ImageSelectionStrategy,
   type ImageSubscription,
   type PromotionPolicy,
   type PromotionStep,
+  type PromotionTaskReference,
   type Stage,
   type StageSelector,
   type StageVerification,
   type Warehouse,
 } from '@ferry/contracts';
 import { formatGoDurationNs, parseGoDuration, parseGoDurationNs } from './duration.ts';
+import { pathSelector } from './git-select.ts';
 import { goRegExp, namePattern } from './patterns.ts';
 import {
   boolAt,
@@ -34,7 +38,7 @@ import {
   stringsAt,
 } from './read.ts';
 import { parseSemverConstraint } from './semver.ts';
-import { normalizeImage } from './urls.ts';
+import { normalizeGit, normalizeImage } from './urls.ts';
 
 const deprecated = (instead: string) => `is deprecated: use ${instead}`;
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -207,6 +211,104 @@ function parseImageSub(ctx: Ctx, o: Obj, p: Path): ImageSubscription {
   };
 }
 
+const COMMIT_STRATEGIES: readonly CommitSelectionStrategy[] = [
+  'NewestFromBranch',
+  'SemVer',
+  'Lexical',
+  'NewestTag',
+];
+/** Kargo's check of a git repository URL: http(s) with optional credentials, or scp-like `user@host:path`. */
+const GIT_REPO =
+  /(?:^(https?):\/\/(?:([\w-]+):(.+)@)?([\w-]+(?:\.[\w-]+)*)(?::(\d{1,5}))?(\/.*)$)|(?:^([\w-]+)@([\w+]+(?:\.[\w-]+)*):(\/?.*))/;
+/** Kargo's check of a branch name. */
+const GIT_BRANCH = /^\w+([-/]\w+)*$/;
+
+/** Reads a list of path selectors (prefix, `glob:`, `regex:`/`regexp:`), reporting the ones that do not compile. */
+function pathSelectorsAt(ctx: Ctx, v: unknown, p: Path): string[] {
+  const list = stringsAt(ctx, v, p);
+  list.forEach((sel, j) => {
+    try {
+      pathSelector(sel);
+    } catch (e) {
+      ctx.problem([...p, j], `invalid path selector: ${message(e)}`);
+    }
+  });
+  return list;
+}
+
+function parseGitSub(ctx: Ctx, o: Obj, p: Path): GitSubscription {
+  fields(
+    ctx,
+    o,
+    p,
+    'repoURL commitSelectionStrategy branch semverConstraint strictSemvers allowTags allowTagsRegexes ' +
+      'ignoreTags ignoreTagsRegexes includePaths excludePaths discoveryLimit insecureSkipTLSVerify',
+    { expressionFilter: NOT_YET },
+  );
+  const at = (k: string) => [...p, k];
+  const repoURL = strAt(
+    ctx,
+    o.repoURL,
+    at('repoURL'),
+    'the git repository to watch, like https://github.com/acme/app.git',
+  );
+  if (repoURL !== undefined && !GIT_REPO.test(repoURL)) {
+    ctx.problem(
+      at('repoURL'),
+      'must be an http(s) URL or user@host:path, like "https://github.com/acme/app.git"',
+    );
+  }
+  let strategy = (strAt(ctx, o.commitSelectionStrategy, at('commitSelectionStrategy')) ??
+    'NewestFromBranch') as CommitSelectionStrategy;
+  if (!COMMIT_STRATEGIES.includes(strategy)) {
+    ctx.problem(at('commitSelectionStrategy'), `must be one of ${COMMIT_STRATEGIES.join(', ')}`);
+    strategy = 'NewestFromBranch';
+  }
+  const branch = strAt(ctx, o.branch, at('branch')) || undefined;
+  if (branch !== undefined && !GIT_BRANCH.test(branch)) {
+    ctx.problem(at('branch'), 'must be a branch name of word characters separated by - or /, like "main"');
+  }
+  if (branch !== undefined && strategy !== 'NewestFromBranch') {
+    ctx.warn(at('branch'), `has no effect with commitSelectionStrategy ${strategy}`);
+  }
+  const semverConstraint = strAt(ctx, o.semverConstraint, at('semverConstraint')) || undefined;
+  if (semverConstraint !== undefined) {
+    try {
+      parseSemverConstraint(semverConstraint);
+    } catch (e) {
+      ctx.problem(at('semverConstraint'), `invalid SemVer constraint: ${message(e)}`);
+    }
+  }
+  const allowTagsRegexes = regexesAt(ctx, o.allowTagsRegexes, at('allowTagsRegexes'));
+  const allowTags = strAt(ctx, o.allowTags, at('allowTags'));
+  if (allowTags !== undefined) {
+    ctx.warn(at('allowTags'), deprecated('allowTagsRegexes'));
+    allowTagsRegexes.push(...regexesAt(ctx, [allowTags], at('allowTags')));
+  }
+  const ignoreTagsRegexes = regexesAt(ctx, o.ignoreTagsRegexes, at('ignoreTagsRegexes'));
+  const ignoreTags = stringsAt(ctx, o.ignoreTags, at('ignoreTags'));
+  if (o.ignoreTags !== undefined) ctx.warn(at('ignoreTags'), deprecated('ignoreTagsRegexes'));
+  ignoreTagsRegexes.push(...ignoreTags.map((t) => `^${escapeRe(t)}$`));
+  const limit = o.discoveryLimit ?? 20;
+  if (!Number.isInteger(limit) || (limit as number) < 1 || (limit as number) > 100) {
+    ctx.problem(at('discoveryLimit'), 'must be a whole number from 1 to 100');
+  }
+  const insecure = boolAt(ctx, o.insecureSkipTLSVerify, at('insecureSkipTLSVerify'), false);
+  return {
+    repoURL: repoURL ?? '',
+    commitSelectionStrategy: strategy,
+    ...(branch !== undefined && { branch }),
+    ...(semverConstraint !== undefined && { semverConstraint }),
+    strictSemvers: boolAt(ctx, o.strictSemvers, at('strictSemvers'), true),
+    allowTagsRegexes,
+    ignoreTagsRegexes,
+    includePaths: pathSelectorsAt(ctx, o.includePaths, at('includePaths')),
+    excludePaths: pathSelectorsAt(ctx, o.excludePaths, at('excludePaths')),
+    discoveryLimit: Number.isInteger(limit) ? (limit as number) : 20,
+    ...(insecure && { insecureSkipTLSVerify: true }),
+  };
+}
+
 /** Parses a Warehouse's spec, filling in Kargo's defaults. */
 export function parseWarehouseSpec(ctx: Ctx, v: unknown): Warehouse['spec'] | undefined {
   const s = mapAt(ctx, v, ['spec'], 'the subscriptions of the Warehouse');
@@ -255,7 +357,20 @@ export function parseWarehouseSpec(ctx: Ctx, v: unknown): Warehouse['spec'] | un
       }
       seen.set(key, first ?? i);
       subscriptions.push({ image: sub });
-    } else if (type === 'git' || type === 'chart') {
+    } else if (type === 'git') {
+      const g = mapAt(ctx, o.git, [...p, 'git'], 'the git subscription');
+      if (!g) return;
+      const sub = parseGitSub(ctx, g, [...p, 'git']);
+      // Two subscriptions of one repository would pick the same commits twice; Kargo refuses them too.
+      const key = `git:${normalizeGit(sub.repoURL)}`;
+      const first = seen.get(key);
+      if (sub.repoURL && first !== undefined) {
+        const at = pointer(['spec', 'subscriptions', first]);
+        ctx.problem([...p, 'git', 'repoURL'], `subscription for git repository already exists at ${at}`);
+      }
+      seen.set(key, first ?? i);
+      subscriptions.push({ git: sub });
+    } else if (type === 'chart') {
       others.push({ type, path: [...p, type] });
     } else {
       ctx.problem([...p, type], `subscription type "${type}" is not supported by Ferry`);
@@ -267,7 +382,7 @@ export function parseWarehouseSpec(ctx: Ctx, v: unknown): Warehouse['spec'] | un
     else
       ctx.problem(
         path,
-        `${type} subscriptions are not supported yet by Ferry, and this Warehouse has no image subscription`,
+        `${type} subscriptions are not supported yet by Ferry, and this Warehouse has no image or git subscription`,
       );
   }
   return {
@@ -416,22 +531,36 @@ function parseRequests(ctx: Ctx, v: unknown): FreightRequest[] {
   return requests;
 }
 
-function parseSteps(ctx: Ctx, v: unknown, path: Path): PromotionStep[] {
+/**
+ * Reads a list of promotion steps. Stage templates (`allowTasks`) may hold `task` steps, which a
+ * Promotion replaces by the task's steps; a PromotionTask's own steps cannot, as in Kargo.
+ */
+export function parseSteps(ctx: Ctx, v: unknown, path: Path, allowTasks = true): PromotionStep[] {
   const steps: PromotionStep[] = [];
   const aliases = new Map<string, number>();
   listAt(ctx, v, path).forEach((item, i) => {
     const p = [...path, i];
     const o = mapAt(ctx, item, p);
     if (!o) return;
-    fields(ctx, o, p, 'uses as if continueOnError retry vars config', {
-      task: { problem: 'PromotionTask steps are not supported yet by Ferry' },
-    });
-    const uses = strAt(
+    fields(
       ctx,
-      o.uses,
-      [...p, 'uses'],
-      o.task === undefined ? 'the step to run, such as git-clone' : undefined,
+      o,
+      p,
+      `uses as if continueOnError retry vars config${allowTasks ? ' task' : ''}`,
+      allowTasks ? {} : { task: { problem: 'a PromotionTask step cannot itself use a task' } },
     );
+    const task = allowTasks ? parseTaskReference(ctx, o.task, [...p, 'task']) : undefined;
+    if (task && o.uses !== undefined) ctx.problem([...p, 'uses'], 'give either uses or task, not both');
+    if (task && o.config !== undefined)
+      ctx.problem([...p, 'config'], 'a task step takes no config: give the task its inputs in vars');
+    const uses = task
+      ? ''
+      : strAt(
+          ctx,
+          o.uses,
+          [...p, 'uses'],
+          o.task === undefined ? 'the step to run, such as git-clone' : undefined,
+        );
     const as = strAt(ctx, o.as, [...p, 'as']);
     const alias = as?.trim();
     if (alias) {
@@ -440,6 +569,7 @@ function parseSteps(ctx: Ctx, v: unknown, path: Path): PromotionStep[] {
         ctx.problem([...p, 'as'], `step alias duplicates that of ${pointer([...path, first])}`);
       else aliases.set(alias, i);
       if (/^(step|task)-\d+$/.test(alias)) ctx.problem([...p, 'as'], 'step alias is reserved');
+      if (alias.includes('::')) ctx.problem([...p, 'as'], 'step alias must not contain "::"');
     }
     const config = mapAt(ctx, o.config, [...p, 'config']);
     if (uses === undefined) return;
@@ -447,10 +577,26 @@ function parseSteps(ctx: Ctx, v: unknown, path: Path): PromotionStep[] {
     const step: PromotionStep & Obj = { uses };
     if (as !== undefined) step.as = as;
     for (const k of ['if', 'continueOnError', 'retry', 'vars']) if (o[k] !== undefined) step[k] = o[k];
-    if (config) step.config = config;
+    if (config && !task) step.config = config;
+    if (task) step.task = task;
     steps.push(step);
   });
   return steps;
+}
+
+/** A step's `task: {name, kind?}`; undefined when absent or wrong (the problem is reported). */
+function parseTaskReference(ctx: Ctx, v: unknown, path: Path): PromotionTaskReference | undefined {
+  const o = mapAt(ctx, v, path);
+  if (!o) return undefined;
+  fields(ctx, o, path, 'name kind');
+  const name = strAt(ctx, o.name, [...path, 'name'], 'the name of the PromotionTask');
+  const kind = strAt(ctx, o.kind, [...path, 'kind']);
+  if (kind !== undefined && kind !== 'PromotionTask' && kind !== 'ClusterPromotionTask') {
+    ctx.problem([...path, 'kind'], 'must be PromotionTask or ClusterPromotionTask');
+    return undefined;
+  }
+  if (name === undefined) return undefined;
+  return kind ? { name, kind } : { name };
 }
 
 function parseSubscriptions(ctx: Ctx, v: unknown): StageDraft['legacy'] {

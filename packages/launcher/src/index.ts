@@ -5,6 +5,7 @@ export {
   opsPortFor,
   portOpen,
   ROOT,
+  replicaCount,
   SERVICES,
   serviceEnv,
   startFleet,

@@ -173,6 +173,21 @@ export interface FleetOptions {
   services?: readonly ServiceName[];
   /** Receives each output line, prefixed by the service name. */
   onLine?: (service: string, line: string) => void;
+  /**
+   * How many processes of each service to start (default 1). A number applies to every service
+   * but the api, which listens on one `FERRY_API_PORT` and so stays single (scale it with its own
+   * port per process, or behind a load balancer); a map sets the count per service. Replica n is
+   * keyed `service#n` in {@link Fleet.processes} and gets the ops port of {@link opsPortFor}.
+   */
+  replicas?: number | Partial<Record<ServiceName, number>>;
+}
+
+/** The number of processes {@link startFleet} starts for `service` under `replicas`. */
+export function replicaCount(service: ServiceName, replicas: FleetOptions['replicas']): number {
+  const n = typeof replicas === 'number' ? (service === 'api' ? 1 : replicas) : (replicas?.[service] ?? 1);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`replicas of ${service} must be a whole number of at least 1, got ${n}`);
+  return n;
 }
 
 /**
@@ -192,8 +207,10 @@ export function startFleet(options: FleetOptions): Fleet {
       createInterface({ input: stream }).on('line', (line) => options.onLine?.(key, line));
     }
   };
-  for (const s of options.services ?? SERVICES) opsPortFor(s, options.env);
-  for (const s of options.services ?? SERVICES) start(s);
+  const services = options.services ?? SERVICES;
+  const counts = new Map(services.map((s) => [s, replicaCount(s, options.replicas)]));
+  for (const s of services) opsPortFor(s, options.env, counts.get(s)! - 1);
+  for (const s of services) for (let r = 0; r < counts.get(s)!; r++) start(s, r);
   const kill = async (service: string, signal: NodeJS.Signals = 'SIGTERM') => {
     const child = processes.get(service);
     if (!child || child.exitCode !== null || child.signalCode !== null) return;

@@ -3,6 +3,7 @@ import {
   type Context,
   context,
   propagation,
+  ROOT_CONTEXT,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -130,11 +131,34 @@ export const Kinds = {
  */
 export async function withSpan<T>(
   name: string,
-  options: { attributes?: Attributes; kind?: SpanKind; parent?: Context },
+  options: {
+    attributes?: Attributes;
+    kind?: SpanKind;
+    parent?: Context;
+    /** Start a trace of its own (no parent), e.g. for work that another trace only caused. */
+    root?: boolean;
+    /** W3C traceparents of spans this one links to (a cause in another trace); invalid ones are skipped. */
+    links?: readonly (string | undefined)[];
+  },
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
-  const parent = options.parent ?? context.active();
-  const span = tracer().startSpan(name, { attributes: options.attributes, kind: options.kind }, parent);
+  const parent = options.root ? ROOT_CONTEXT : (options.parent ?? context.active());
+  const links = (options.links ?? []).flatMap((tp) => {
+    const sc = tp
+      ? trace.getSpanContext(
+          propagation.extract(ROOT_CONTEXT, tp, {
+            get: (c, k) => (k === 'traceparent' ? c : undefined),
+            keys: () => ['traceparent'],
+          }),
+        )
+      : undefined;
+    return sc && trace.isSpanContextValid(sc) ? [{ context: sc }] : [];
+  });
+  const span = tracer().startSpan(
+    name,
+    { attributes: options.attributes, kind: options.kind, links },
+    parent,
+  );
   return context.with(trace.setSpan(parent, span), async () => {
     try {
       return await fn(span);

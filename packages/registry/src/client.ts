@@ -55,7 +55,24 @@ export interface RegistryClientOptions {
    * metrics; keeps this client free of any metrics library. Must not throw.
    */
   onRequest?: (event: RegistryRequestEvent) => void;
+  /**
+   * Wraps every registry request (each attempt; token requests excluded) in a span of the caller's
+   * tracer, e.g. `withSpan` of @ferry/observability; keeps this client free of any tracing library.
+   */
+  span?: RegistrySpanHook;
 }
+
+/**
+ * Runs `fn` as one CLIENT span named `name` with `attributes` (`ferry.registry`,
+ * `ferry.repository`, `http.request.method`); `fn` reports the answer's status through `set`
+ * (`http.response.status_code`, or `error.type` when no answer came). Must return what `fn` returns
+ * and rethrow what it throws.
+ */
+export type RegistrySpanHook = <T>(
+  name: string,
+  attributes: Record<string, string>,
+  fn: (set: (key: string, value: string | number) => void) => Promise<T>,
+) => Promise<T>;
 
 /** One registry request as {@link RegistryClientOptions.onRequest} sees it. */
 export interface RegistryRequestEvent {
@@ -180,6 +197,7 @@ export class RegistryClient {
   readonly #maxWaitMs: number;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #onRequest: ((event: RegistryRequestEvent) => void) | undefined;
+  readonly #span: RegistrySpanHook;
   #requests = 0;
   #tokenRequests = 0;
   #throttled: ThrottlingStats = { retries: 0, waitMs: 0 };
@@ -198,6 +216,7 @@ export class RegistryClient {
     this.#maxWaitMs = opts.maxRateLimitWaitMs ?? DEFAULT_MAX_WAIT_MS;
     this.#sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#onRequest = opts.onRequest;
+    this.#span = opts.span ?? ((_name, _attributes, fn) => fn(() => {}));
   }
 
   /** Retries and waiting caused by 429 answers since construction or {@link resetStats}. */
@@ -578,8 +597,26 @@ export class RegistryClient {
       let res: Response;
       const sent = performance.now();
       const registry = op.repo.registry;
+      const attributes = {
+        'ferry.registry': registry,
+        'ferry.repository': op.repo.repository,
+        'http.request.method': method,
+      };
       try {
-        res = await this.#fetch(url, { method, headers, signal: AbortSignal.timeout(this.#timeoutMs) });
+        res = await this.#span(`registry ${method}`, attributes, async (set) => {
+          try {
+            const r = await this.#fetch(url, {
+              method,
+              headers,
+              signal: AbortSignal.timeout(this.#timeoutMs),
+            });
+            set('http.response.status_code', r.status);
+            return r;
+          } catch (err) {
+            set('error.type', 'unreachable');
+            throw err;
+          }
+        });
         this.#count(`${method} ${res.status}`);
       } catch (cause) {
         this.#count(`${method} error`);

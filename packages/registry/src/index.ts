@@ -5,6 +5,7 @@ export type {
   ManifestResult,
   RegistryClientOptions,
   RegistryRequestEvent,
+  RegistrySpanHook,
   RegistryStats,
   RequestLimiter,
   TagResolution,

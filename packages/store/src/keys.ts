@@ -11,6 +11,10 @@ export const Keys = {
   projectConfig: (p: string) => `ferry:p:${p}:projectconfig`,
   analysisTemplates: (p: string) => `ferry:p:${p}:analysistemplates`,
   clusterAnalysisTemplates: () => 'ferry:clusteranalysistemplates',
+  /** Hash per Project: PromotionTask name → JSON PromotionTask, as applied. */
+  promotionTasks: (p: string) => `ferry:p:${p}:promotiontasks`,
+  /** Hash: ClusterPromotionTask name → JSON PromotionTask, as applied. */
+  clusterPromotionTasks: () => 'ferry:clusterpromotiontasks',
   // warehouse-poller: discovery results and schedule
   warehouseStatus: (p: string, w: string) => `ferry:p:${p}:warehouse:${w}:status`,
   pollSchedule: () => 'ferry:poll:due',
@@ -23,6 +27,8 @@ export const Keys = {
   pollTagListHash: (repoURL: string) => `ferry:poll:taglist:${repoURL}`,
   /** Hash per registry host: a token bucket (`tokens`, `ts`) shared by every replica. */
   registryBucket: (host: string) => `ferry:poll:bucket:${host}`,
+  /** String per git subscription (SHA-256 of its fields): JSON {refsHash, commits} of its last discovery. */
+  pollGitDiscovery: (subscription: string) => `ferry:poll:git:${subscription}`,
   // freight-store: Freight and where it is verified
   freight: (p: string) => `ferry:p:${p}:freight`,
   freightAlias: (p: string) => `ferry:p:${p}:freight:alias`,
@@ -52,4 +58,13 @@ export const Keys = {
   // leases (any service, for its own work)
   lease: (name: string) => `ferry:lease:${name}`,
   fence: (name: string) => `ferry:fence:${name}`,
+  // api: auth
+  /** Hash: token name -> JSON {name, subject, roles, hash, createdAt, lastUsedAt, expiresAt?}. */
+  apiTokens: () => 'ferry:auth:tokens',
+  /** Hash: SHA-256 hex of a token -> its name; the secret itself is never stored. */
+  apiTokenHashes: () => 'ferry:auth:token-hashes',
+  /** Capped list of a Project's audit entries (JSON), newest first. */
+  projectAudit: (p: string) => `ferry:p:${p}:audit`,
+  /** Capped list of audit entries of requests outside one Project (tokens, Projects), newest first. */
+  systemAudit: () => 'ferry:audit',
 } as const;

@@ -4,6 +4,7 @@ import type {
   ProjectConfig,
   Promotion,
   PromotionStatus,
+  PromotionTask,
   Stage,
   Warehouse,
   WarehouseStatus,
@@ -276,6 +277,37 @@ export class Store {
       });
     }
     return outcomes;
+  }
+
+  /**
+   * Stores PromotionTasks (`project` set) and ClusterPromotionTasks (`project` empty) as parsed;
+   * reports each as `kubectl apply` would. Promotions read them when they are created.
+   */
+  async applyPromotionTasks(
+    tasks: ReadonlyArray<{ kind: string; name: string; project: string }>,
+  ): Promise<ApplyOutcome[]> {
+    const outcomes: ApplyOutcome[] = [];
+    for (const task of tasks) {
+      const key = task.project ? Keys.promotionTasks(task.project) : Keys.clusterPromotionTasks();
+      const json = JSON.stringify(task);
+      const prev = await this.redis.hget(key, task.name);
+      if (prev !== json) await this.redis.hset(key, task.name, json);
+      outcomes.push({
+        kind: task.kind,
+        project: task.project,
+        name: task.name,
+        action: prev === null ? 'created' : prev === json ? 'unchanged' : 'configured',
+        generation: 1,
+      });
+    }
+    return outcomes;
+  }
+
+  /** A PromotionTask of a Project, or a ClusterPromotionTask when `project` is empty. */
+  async getPromotionTask(project: string, name: string): Promise<PromotionTask | undefined> {
+    return parse<PromotionTask>(
+      await this.redis.hget(project ? Keys.promotionTasks(project) : Keys.clusterPromotionTasks(), name),
+    );
   }
 
   /** An AnalysisTemplate of a Project, or a ClusterAnalysisTemplate when `project` is empty. */

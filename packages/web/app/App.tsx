@@ -1,12 +1,27 @@
 /** The UI's shell: a header and the page the URL names. */
 import type { Project } from '@ferry/contracts';
-import { useWatch } from './api.ts';
+import { useEffect, useState } from 'preact/hooks';
+import { AUTH_CHANGED, getToken, setToken, useWatch } from './api.ts';
+import { Login, needsLogin } from './Login.tsx';
 import { ProjectPage } from './ProjectPage.tsx';
 import { navigate, projectUrl, useRoute } from './router.ts';
 
 /** The whole UI. */
 export function App() {
   const route = useRoute();
+  // 'checking' until whoami answers; 'login' when the api wants a token this browser lacks.
+  const [auth, setAuth] = useState<'checking' | 'ok' | 'login'>('checking');
+  useEffect(() => {
+    const check = () =>
+      void needsLogin()
+        .then((login) => setAuth(login ? 'login' : 'ok'))
+        .catch(() => setAuth('ok'));
+    check();
+    window.addEventListener(AUTH_CHANGED, check);
+    return () => window.removeEventListener(AUTH_CHANGED, check);
+  }, []);
+  if (auth === 'checking') return <div class="shell" />;
+  if (auth === 'login') return <Login refused={getToken() !== undefined} />;
   return (
     <div class="shell">
       <header class="topbar">
@@ -21,6 +36,11 @@ export function App() {
           Ferry
         </a>
         {route.page === 'project' && <span class="crumb">/ {route.project}</span>}
+        {getToken() !== undefined && (
+          <button type="button" class="logout" onClick={() => setToken(undefined)}>
+            Log out
+          </button>
+        )}
       </header>
       {route.page === 'project' ? <ProjectPage key={route.project} project={route.project} /> : <Projects />}
     </div>

@@ -248,11 +248,15 @@ function WarehouseCard(props: { warehouse: Warehouse; style: CardStyle; onOpen: 
         <span class="name">{w.metadata.name}</span>
       </div>
       <div class="card-body">
-        {w.spec.subscriptions.map((s) => (
-          <div key={s.image.repoURL} class="repo" title={s.image.repoURL}>
-            {s.image.repoURL}
-          </div>
-        ))}
+        {w.spec.subscriptions.map((s) => {
+          // A subscription is an image or a git repository (more kinds come later).
+          const repo = 'image' in s && s.image ? s.image.repoURL : 'git' in s && s.git ? s.git.repoURL : '';
+          return (
+            <div key={repo} class="repo" title={repo}>
+              {repo}
+            </div>
+          );
+        })}
       </div>
       <div class="card-foot">
         <span class={`badge ${health === 'Unhealthy' ? 'bad' : health ? 'ok' : 'neutral'}`}>

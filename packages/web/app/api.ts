@@ -16,12 +16,34 @@ export class ApiError extends Error {
   }
 }
 
+const TOKEN_KEY = 'ferry.token';
+
+/** The API token saved by the login screen; undefined when there is none. */
+export const getToken = (): string | undefined => localStorage.getItem(TOKEN_KEY) ?? undefined;
+
+/** Saves the API token (the login screen), or forgets it (undefined: log out). */
+export const setToken = (token: string | undefined): void => {
+  if (token) localStorage.setItem(TOKEN_KEY, token);
+  else localStorage.removeItem(TOKEN_KEY);
+  window.dispatchEvent(new Event(AUTH_CHANGED));
+};
+
+/** Fired on window when the token changes or the api refuses it (401): the app shows the login screen. */
+export const AUTH_CHANGED = 'ferry-auth-changed';
+
+const authHeaders = (): Record<string, string> => {
+  const token = getToken();
+  return token ? { authorization: `Bearer ${token}` } : {};
+};
+
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(path, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? authHeaders() : { 'content-type': 'application/json', ...authHeaders() },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
+  // A refused token (revoked, expired): the app goes back to the login screen.
+  if (res.status === 401) window.dispatchEvent(new Event(AUTH_CHANGED));
   const text = await res.text();
   const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
   if (!res.ok) {
@@ -61,7 +83,10 @@ export function useWatch<T extends Named>(path: string | undefined): Watched<T> 
   useEffect(() => {
     if (!path) return;
     setState({ items: new Map(), synced: false });
-    const url = `${path}${path.includes('?') ? '&' : '?'}watch=true`;
+    // EventSource cannot set headers: the api takes the token from the query on watch streams only.
+    const token = getToken();
+    const auth = token ? `&access_token=${encodeURIComponent(token)}` : '';
+    const url = `${path}${path.includes('?') ? '&' : '?'}watch=true${auth}`;
     const source = new EventSource(url);
     let initial = new Map<string, T>();
     let live = false;
@@ -93,6 +118,8 @@ export function useWatch<T extends Named>(path: string | undefined): Watched<T> 
     });
     source.addEventListener('error', () => {
       setState((prev) => ({ ...prev, error: 'connection lost; reconnecting' }));
+      // EventSource does not tell a 401 from a lost connection; a plain request does.
+      void getJSON('/api/v1/whoami').catch(() => {});
     });
     return () => source.close();
   }, [path]);

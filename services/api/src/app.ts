@@ -3,6 +3,7 @@ import type { Bus } from '@ferry/bus';
 import type { Logger } from '@ferry/observability';
 import type { Store } from '@ferry/store';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { type AuthOptions, installAuth, liftQueryToken } from './auth/index.ts';
 import { installErrorHandler } from './errors.ts';
 import { ChangeFeed } from './feed.ts';
 import { freightOperationRoutes } from './routes/freight-operations.ts';
@@ -18,6 +19,11 @@ export interface ApiDeps {
   bus: Bus;
   log: Logger;
   clock?: () => Date;
+  /**
+   * Authentication: `{ mode: 'token' }` in the service (FERRY_AUTH, default token); absent means
+   * `none`, so tests that are not about access drive the routes without tokens.
+   */
+  auth?: AuthOptions;
 }
 
 /** Builds the fastify app (without listening), so tests drive it with `app.inject()`. */
@@ -26,6 +32,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as unknown as FastifyBaseLogger,
     bodyLimit: 8 * 1024 * 1024,
+    rewriteUrl: liftQueryToken,
   });
   await app.register(swagger, {
     openapi: {
@@ -38,6 +45,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
   installErrorHandler(app);
+  await installAuth(app, deps, deps.auth ?? { mode: 'none' });
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
     try {

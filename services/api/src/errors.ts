@@ -14,6 +14,7 @@ const reason = (status: number) =>
   ({
     400: 'Bad Request',
     401: 'Unauthorized',
+    403: 'Forbidden',
     404: 'Not Found',
     409: 'Conflict',
     413: 'Payload Too Large',

@@ -1,6 +1,6 @@
 import type { SyncArgoCDApp } from '@ferry/contracts';
 import { argocdOperations, argocdWait, secondsBetween } from '@ferry/metrics';
-import { contextFromTraceparent, traceparentOf, withSpan } from '@ferry/observability';
+import { contextFromTraceparent, currentTraceId, Kinds, traceparentOf, withSpan } from '@ferry/observability';
 import { every, type RunningService, type ServiceDeps } from '@ferry/runtime';
 import {
   CustomObjectsApi,
@@ -83,24 +83,49 @@ export async function startArgoCDSyncer(
   const clusterOf = (name: string | undefined): Cluster | undefined => clusters.get(name || defaultCluster);
   const where = (op: SyncerOp) => `${op.cluster ? `${op.cluster}:` : ''}${op.appNamespace}/${op.appName}`;
 
+  /**
+   * Runs one Kubernetes call in a CLIENT span `kubernetes <verb>` with the app and cluster. Inside a
+   * Promotion's handler it is a child of the active span; from the watch or the poll (no trace
+   * active) it continues the op's trace, so no call of a Promotion lands in a trace of its own.
+   */
+  const kubeSpan = <T>(
+    verb: 'get' | 'patch',
+    cluster: Cluster,
+    app: string,
+    extra: Record<string, string>,
+    traceparent: string | undefined,
+    fn: () => Promise<T>,
+  ): Promise<T> =>
+    withSpan(
+      `kubernetes ${verb}`,
+      {
+        kind: Kinds.client,
+        attributes: { 'ferry.app': app, 'ferry.cluster': cluster.name, 'k8s.verb': verb, ...extra },
+        ...(currentTraceId() ? {} : { parent: contextFromTraceparent(traceparent) }),
+      },
+      fn,
+    );
+
   const getApp = async (
     cluster: Cluster,
     namespace: string,
     name: string,
-  ): Promise<Application | undefined> => {
-    try {
-      return (await cluster.api.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: PLURAL,
-        name,
-      })) as Application;
-    } catch (err) {
-      if (statusOf(err) === 404) return undefined;
-      throw err;
-    }
-  };
+    traceparent?: string,
+  ): Promise<Application | undefined> =>
+    kubeSpan('get', cluster, `${namespace}/${name}`, {}, traceparent, async () => {
+      try {
+        return (await cluster.api.getNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: PLURAL,
+          name,
+        })) as Application;
+      } catch (err) {
+        if (statusOf(err) === 404) return undefined;
+        throw err;
+      }
+    });
 
   const finish = async (op: SyncerOp, state: SyncerOp['state'], message: string) => {
     const done: SyncerOp = { ...op, state, message, finishedAt: clock().toISOString() };
@@ -128,21 +153,28 @@ export async function startArgoCDSyncer(
   /** Writes the source updates, the hard refresh and the sync operation onto the app. */
   const patchSync = async (cluster: Cluster, op: SyncerOp, app: Application) => {
     const desired = desiredSources(app, op.sources ?? [], op.revision);
-    await cluster.api.patchNamespacedCustomObject(
-      {
-        group: GROUP,
-        version: VERSION,
-        namespace: op.appNamespace,
-        plural: PLURAL,
-        name: op.appName,
-        body: syncPatch({
-          opId: op.opId,
-          promotion: op.promotion ?? op.opId,
-          revision: op.revision,
-          desired,
-        }),
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    const attributes = {
+      'ferry.project': op.project,
+      'ferry.promotion': op.promotion ?? op.opId,
+      'ferry.revision': op.revision ?? '',
+    };
+    await kubeSpan('patch', cluster, `${op.appNamespace}/${op.appName}`, attributes, op.traceparent, () =>
+      cluster.api.patchNamespacedCustomObject(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace: op.appNamespace,
+          plural: PLURAL,
+          name: op.appName,
+          body: syncPatch({
+            opId: op.opId,
+            promotion: op.promotion ?? op.opId,
+            revision: op.revision,
+            desired,
+          }),
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
     );
     const started: SyncerOp = { ...op, pending: false, revisions: desired.revisions };
     await store.putArgoCDOp(started);
@@ -159,7 +191,7 @@ export async function startArgoCDSyncer(
     }
     const cluster = clusterOf(op.cluster);
     if (!cluster) return finish(op, 'Errored', `cluster ${op.cluster} is no longer in the kubeconfig`);
-    const app = seen ?? (await getApp(cluster, op.appNamespace, op.appName));
+    const app = seen ?? (await getApp(cluster, op.appNamespace, op.appName, op.traceparent));
     if (!app) return finish(op, 'Errored', `Application ${where(op)} disappeared while syncing`);
     if (op.pending && !foreignOperation(app, op.opId)) {
       // Nothing else runs on the app (any more): start ours; the watch reports how it goes.

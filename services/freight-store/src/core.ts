@@ -3,7 +3,7 @@ import { KARGO_API_VERSION } from '@ferry/contracts';
 import { freightAlias, freightId } from '@ferry/kargo';
 
 /**
- * Builds the Freight that a discovery describes: id as Kargo computes it, alias derived
+ * Builds the Freight that a discovery describes (images and git commits): id as Kargo computes it, alias derived
  * from the id (so a redelivered message yields the same alias), status empty.
  */
 export function freightFromDiscovery(
@@ -13,7 +13,16 @@ export function freightFromDiscovery(
 ): Freight {
   const origin = { kind: 'Warehouse' as const, name: msg.warehouse };
   const images = msg.images.map((i) => ({ repoURL: i.repoURL, tag: i.tag, digest: i.digest }));
-  const id = freightId({ origin, images, commits: [], charts: [] });
+  // Optional fields are copied only when present, so the stored Freight has no `undefined` keys.
+  const commits = (msg.commits ?? []).map((c) => ({
+    repoURL: c.repoURL,
+    id: c.id,
+    ...(c.tag ? { tag: c.tag } : {}),
+    ...(c.branch ? { branch: c.branch } : {}),
+    ...(c.message ? { message: c.message } : {}),
+    ...(c.author ? { author: c.author } : {}),
+  }));
+  const id = freightId({ origin, images, commits, charts: [] });
   const alias = freightAlias(id, aliasTaken);
   return {
     apiVersion: KARGO_API_VERSION,
@@ -27,7 +36,7 @@ export function freightFromDiscovery(
     alias,
     origin,
     images,
-    commits: [],
+    commits,
     charts: [],
     status: { verifiedIn: {}, approvedFor: {}, currentlyIn: {} },
   };

@@ -42,6 +42,7 @@ export async function startFreightStore(
               freight: freight.metadata.name,
               alias: stored?.alias ?? freight.alias,
               warehouse: msg.warehouse,
+              ...(msg.traceparent ? { traceparent: msg.traceparent } : {}),
             },
             `freight-created:${msg.project}:${freight.metadata.name}`,
           );

@@ -17,7 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { cp, lstat, mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { type GitOperation, GitOperations, gitOperationDuration, gitPushRejections } from '@ferry/metrics';
-import type { Logger } from '@ferry/observability';
+import { Kinds, type Logger, withSpan } from '@ferry/observability';
 import { simpleGit } from 'simple-git';
 import { EditPathError, PushRejectedError, RepoAccessError } from './errors.ts';
 import type { Author, GitPort, RemoteState, WorkTree } from './ports.ts';
@@ -102,7 +102,9 @@ export class CloneCache implements GitPort {
 
   async sync(repoURL: string, branches: readonly string[]): Promise<RemoteState> {
     const dir = this.cacheDirFor(repoURL);
-    return timedGit(GitOperations.fetch, () => this.#sync(repoURL, dir, branches));
+    return timedGit(GitOperations.fetch, { repo: repoURL, branch: branches.join(',') }, () =>
+      this.#sync(repoURL, dir, branches),
+    );
   }
 
   async #sync(repoURL: string, dir: string, branches: readonly string[]): Promise<RemoteState> {
@@ -178,10 +180,10 @@ export class CloneCache implements GitPort {
     await mkdir(this.workDir, { recursive: true });
     const name = `${label.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 40)}-${randomBytes(4).toString('hex')}`;
     const path = join(this.workDir, name);
-    await timedGit(GitOperations.worktree, () =>
+    await timedGit(GitOperations.worktree, { repo: repoURL, revision: commit }, () =>
       this.locked(dir, () => this.remote(dir, ['worktree', 'add', '--detach', path, commit])),
     );
-    return new GitWorkTree(this, dir, path, await realpath(path));
+    return new GitWorkTree(this, dir, path, await realpath(path), repoURL);
   }
 
   /**
@@ -330,7 +332,10 @@ class GitWorkTree implements WorkTree {
   private readonly path: string;
   private readonly realRoot: string;
 
-  constructor(cache: CloneCache, cacheDir: string, path: string, realRoot: string) {
+  private readonly repoURL: string;
+
+  constructor(cache: CloneCache, cacheDir: string, path: string, realRoot: string, repoURL: string) {
+    this.repoURL = repoURL;
     this.cache = cache;
     this.cacheDir = cacheDir;
     this.path = path;
@@ -422,7 +427,7 @@ class GitWorkTree implements WorkTree {
   }
 
   async commit(message: string, author: Author): Promise<string> {
-    return timedGit(GitOperations.commit, () => this.#commit(message, author));
+    return timedGit(GitOperations.commit, { repo: this.repoURL }, () => this.#commit(message, author));
   }
 
   async #commit(message: string, author: Author): Promise<string> {
@@ -443,7 +448,7 @@ class GitWorkTree implements WorkTree {
 
   async push(commit: string, branch: string): Promise<void> {
     try {
-      await timedGit(GitOperations.push, () =>
+      await timedGit(GitOperations.push, { repo: this.repoURL, branch, revision: commit }, () =>
         this.cache.git(this.path, ['push', '--no-verify', 'origin', `${commit}:refs/heads/${branch}`]),
       );
     } catch (err) {
@@ -462,10 +467,29 @@ class GitWorkTree implements WorkTree {
   }
 }
 
-/** Runs one git operation, timing it in `ferry_git_operation_duration_seconds` (failures included). */
-function timedGit<T>(operation: GitOperation, fn: () => Promise<T>): Promise<T> {
-  const end = gitOperationDuration.startTimer({ operation });
-  return fn().finally(end);
+/** Where a git operation works, for its span. */
+interface GitSpanTarget {
+  /** The repository URL; credentials are redacted before it goes on the span. */
+  repo: string;
+  branch?: string;
+  revision?: string;
+}
+
+/**
+ * Runs one git operation in a CLIENT span `git <operation>` (repository redacted, branch, revision),
+ * timing it in `ferry_git_operation_duration_seconds` (failures included).
+ */
+function timedGit<T>(operation: GitOperation, target: GitSpanTarget, fn: () => Promise<T>): Promise<T> {
+  const attributes: Record<string, string> = {
+    'git.operation': operation,
+    'ferry.repository': redactURL(target.repo),
+  };
+  if (target.branch !== undefined) attributes['ferry.branch'] = target.branch;
+  if (target.revision !== undefined) attributes['ferry.revision'] = target.revision;
+  return withSpan(`git ${operation}`, { attributes, kind: Kinds.client }, () => {
+    const end = gitOperationDuration.startTimer({ operation });
+    return fn().finally(end);
+  });
 }
 
 /** Turns git's "no such repository / not for you" into a permanent error; others stay transient. */

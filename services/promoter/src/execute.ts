@@ -6,6 +6,7 @@ import type {
   PromotionWorkspace,
   StepExecution,
 } from '@ferry/contracts';
+import { TASK_ALIAS_SEPARATOR, taskOutputs } from '@ferry/kargo';
 import {
   type ExpressionScope,
   evaluate,
@@ -105,7 +106,12 @@ export async function advancePromotion(
         vars: {},
         outputs: status.state,
         images: freight.images,
+        commits: freight.commits,
         steps: outcomes(i),
+        // A step inflated from a PromotionTask sees its sibling steps' outputs as `task.outputs`.
+        ...(alias.includes(TASK_ALIAS_SEPARATOR)
+          ? { locals: { task: { outputs: taskOutputs(alias, status.state) } } }
+          : {}),
       };
       const templateVars = evaluateVars(promotion.spec.vars, base, 'vars');
       scope = { ...base, vars: evaluateVars(step.vars, { ...base, vars: templateVars }, `steps[${i}].vars`) };

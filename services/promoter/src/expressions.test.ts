@@ -8,6 +8,7 @@ const scope: ExpressionScope = {
   vars: { x: 'app', n: 2 },
   outputs: { 'update-image': { commitMessage: 'Updated images' }, push: { commit: 'abc' } },
   images: [{ repoURL: 'registry.example/app', tag: 'v1.2.3', digest: 'sha256:d' }],
+  commits: [{ repoURL: 'https://git.example/acme/config.git', id: 'c0ffee', tag: 'v2.0.0', message: 'bump' }],
   steps: [
     { alias: 'a', status: 'Succeeded', continueOnError: false },
     { alias: 'b', status: 'Errored', continueOnError: true },
@@ -25,6 +26,10 @@ test('evaluate: values and types', () => {
     ['${{ quote(vars.x) }}', '"app"'],
     ["${{ imageFrom('registry.example/app').Tag }}", 'v1.2.3'],
     ["${{ imageFrom('registry.example/app').digest }}", 'sha256:d'],
+    ["${{ commitFrom('https://git.example/acme/config.git').ID }}", 'c0ffee'],
+    ["${{ commitFrom('https://GIT.example/acme/config/').Tag }}", 'v2.0.0'],
+    ["${{ commitFrom('https://git.example/acme/config').Branch }}", ''],
+    ["${{ commitFrom('https://git.example/acme/config').message }}", 'bump'],
     ["${{ warehouse('app') }}", { kind: 'Warehouse', name: 'app' }],
     ["${{ semverParse('v1.2.3-rc.1+b5').Minor }}", 2],
     ["${{ semverParse('1.2.3-rc.1+b5').Prerelease }}", 'rc.1'],
@@ -49,7 +54,7 @@ test('evaluate: errors name the place and the problem', () => {
     ['${{ nope.x }}', 'config: unknown name "nope" in expression (known: ctx, vars, outputs)'],
     [
       '${{ env("HOME") }}',
-      'config: unknown function "env" in expression (known: quote, imageFrom, warehouse, semverParse, semverDiff, success, failure, always, status)',
+      'config: unknown function "env" in expression (known: quote, imageFrom, commitFrom, warehouse, semverParse, semverDiff, success, failure, always, status)',
     ],
     ['${{ 1 + }}', 'config: expression "1 +" is not valid: Unexpected end of expression: 1 +'],
     [
@@ -59,6 +64,10 @@ test('evaluate: errors name the place and the problem', () => {
     [
       "${{ imageFrom('other/app') }}",
       'config: expression "imageFrom(\'other/app\')" failed: imageFrom: the Freight has no image other/app (it has: registry.example/app)',
+    ],
+    [
+      "${{ commitFrom('https://git.example/other') }}",
+      'config: expression "commitFrom(\'https://git.example/other\')" failed: commitFrom: the Freight has no commit from https://git.example/other (it has: https://git.example/acme/config.git)',
     ],
     [
       "${{ semverParse('latest') }}",

@@ -7,7 +7,8 @@
  * Differences from Kargo worth knowing: objects have no methods, so `semverParse()` returns the
  * parts as fields (`semverParse(v).Minor`, not `.Minor()`); `and`/`or` are spelled `&&`/`||`.
  */
-import type { FreightImage } from '@ferry/contracts';
+import type { FreightCommit, FreightImage } from '@ferry/contracts';
+import { normalizeGit } from '@ferry/kargo';
 import { Jexl } from 'jexl';
 import semver from 'semver';
 
@@ -26,6 +27,8 @@ export interface ExpressionScope {
   outputs: Record<string, unknown>;
   /** The target Freight's images, for `imageFrom()`; empty when the Freight has none. */
   images?: readonly FreightImage[];
+  /** The target Freight's git commits, for `commitFrom()`; empty when the Freight has none. */
+  commits?: readonly FreightCommit[];
   /** The steps before this one, for `success()`, `failure()` and `status()`. */
   steps?: readonly StepOutcome[];
   /** Further names one step's own expressions may start from (the `http` step's `response`). */
@@ -59,6 +62,24 @@ function functions(scope: ExpressionScope): Record<string, (...args: unknown[]) 
       }
       // Kargo's field names, and Ferry's own, so both spellings work.
       return { ...image, RepoURL: image.repoURL, Tag: image.tag, Digest: image.digest };
+    },
+    commitFrom: (repoURL) => {
+      // Kargo matches the repository after normalizing it (case, `.git`, trailing slash).
+      const wanted = normalizeGit(String(repoURL));
+      const commit = scope.commits?.find((c) => normalizeGit(c.repoURL) === wanted);
+      if (!commit) {
+        const known = scope.commits?.map((c) => c.repoURL).join(', ') || 'none';
+        throw new Error(`commitFrom: the Freight has no commit from ${String(repoURL)} (it has: ${known})`);
+      }
+      return {
+        ...commit,
+        RepoURL: commit.repoURL,
+        ID: commit.id,
+        Tag: commit.tag ?? '',
+        Branch: commit.branch ?? '',
+        Message: commit.message ?? '',
+        Author: commit.author ?? '',
+      };
     },
     warehouse: (name) => ({ kind: 'Warehouse', name: String(name) }),
     semverParse: (v) => {

@@ -1,7 +1,7 @@
 import { isFinished } from '@ferry/analysis';
 import type { Freight, Promotion, Stage } from '@ferry/contracts';
 import { isTerminalPhase, KARGO_API_VERSION } from '@ferry/contracts';
-import { autoPromotionEnabled, freightAvailability, stagesFedBy } from '@ferry/kargo';
+import { autoPromotionEnabled, freightAvailability, inflateTaskSteps, stagesFedBy } from '@ferry/kargo';
 import { recordPromotionFinished, recordQueue } from '@ferry/metrics';
 import { contextFromTraceparent, traceparentOf, withSpan } from '@ferry/observability';
 import { every, type RunningService, type ServiceDeps } from '@ferry/runtime';
@@ -42,6 +42,13 @@ export async function startPromoter(
   ): Promise<boolean> => {
     const now = clock().toISOString();
     const availability = freightAvailability(stage, freight, clock());
+    const template = stage.spec.promotionTemplate?.spec;
+    // Task steps are replaced by their tasks' steps now, as Kargo does, so a later change to a
+    // PromotionTask never alters a Promotion already made.
+    const inflated = await inflateTaskSteps(template?.steps ?? [], template?.vars, (ref) =>
+      store.getPromotionTask(ref.kind === 'ClusterPromotionTask' ? '' : project, ref.name),
+    );
+    const problem = 'problem' in inflated ? inflated.problem : undefined;
     const promotion: Promotion = {
       apiVersion: KARGO_API_VERSION,
       kind: 'Promotion',
@@ -54,14 +61,16 @@ export async function startPromoter(
       spec: {
         stage: stage.metadata.name,
         freight: freight.metadata.name,
-        steps: stage.spec.promotionTemplate?.spec.steps ?? [],
+        steps: 'steps' in inflated ? inflated.steps : (template?.steps ?? []),
         ...(stage.spec.promotionTemplate?.spec.vars ? { vars: stage.spec.promotionTemplate.spec.vars } : {}),
       },
       status: {
-        phase: availability.available ? 'Pending' : 'Failed',
-        ...(availability.available
-          ? { message: 'waiting for its turn' }
-          : { message: availability.reason, finishedAt: now }),
+        phase: problem ? 'Errored' : availability.available ? 'Pending' : 'Failed',
+        ...(problem
+          ? { message: `cannot use the Stage's PromotionTasks: ${problem}`, finishedAt: now }
+          : availability.available
+            ? { message: 'waiting for its turn' }
+            : { message: availability.reason, finishedAt: now }),
         currentStep: 0,
         stepExecutionMetadata: [],
         state: {},
@@ -352,11 +361,16 @@ export async function startPromoter(
     );
   };
 
-  /** Auto-promotion: promote `freight` to each candidate Stage whose policy allows it. */
+  /**
+   * Auto-promotion: promote `freight` to each candidate Stage whose policy allows it. With `cause`
+   * (the traceparent of the discovery that found the Freight), each Promotion starts a trace of its
+   * own that links to the discovery, rather than growing the discovery's trace.
+   */
   const autoPromote = async (
     project: string,
     freightId: string,
     candidates: (stages: Stage[]) => Stage[],
+    cause?: string,
   ) => {
     const [freight, stages, pc] = await Promise.all([
       store.getFreight(project, freightId),
@@ -384,7 +398,16 @@ export async function startPromoter(
       const claimed = await store.redis.set(claimKey, fresh, 'NX');
       const name = claimed ? fresh : await store.redis.get(claimKey);
       if (!name) continue;
-      await createPromotion(project, stage, freight, name, 'ferry:auto-promotion');
+      const create = () => createPromotion(project, stage, freight, name, 'ferry:auto-promotion');
+      if (cause) {
+        const attributes = {
+          'ferry.project': project,
+          'ferry.stage': stage.metadata.name,
+          'ferry.freight': freightId,
+          'ferry.promotion': name,
+        };
+        await withSpan('auto-promotion', { root: true, links: [cause], attributes }, create);
+      } else await create();
       await kick(project, stage.metadata.name);
     }
   };
@@ -464,8 +487,13 @@ export async function startPromoter(
           return;
         }
         await createPromotion(cmd.project, stage, freight, cmd.promotion, cmd.requestedBy);
-        await kick(cmd.project, cmd.stage);
+        // The Promotion is stored: take the next request at once and run the Stage beside it. A
+        // kick lost to a crash is made again by the reconcile timer.
+        void kick(cmd.project, cmd.stage).catch((err) =>
+          ctx.log.error({ err, stage: cmd.stage }, 'stage run failed'),
+        );
       },
+      concurrency: 16,
     }),
     await bus.consume({
       type: 'GitWritten',
@@ -481,10 +509,14 @@ export async function startPromoter(
       type: 'FreightCreated',
       durable: 'promoter-freight-created',
       handler: async (evt) =>
-        autoPromote(evt.project, evt.freight, (stages) =>
-          stages.filter((s) =>
-            s.spec.requestedFreight.some((r) => r.origin.name === evt.warehouse && r.sources.direct),
-          ),
+        autoPromote(
+          evt.project,
+          evt.freight,
+          (stages) =>
+            stages.filter((s) =>
+              s.spec.requestedFreight.some((r) => r.origin.name === evt.warehouse && r.sources.direct),
+            ),
+          evt.traceparent,
         ),
     }),
     await bus.consume({

@@ -134,7 +134,7 @@ test('no Freight when a subscription finds nothing; the others are still reporte
 
 const wh1 = (over: Partial<ImageSubscription>): Warehouse => {
   const w = warehouse([{ repoURL: 'r/a' }]);
-  w.spec.subscriptions[0]!.image = { ...w.spec.subscriptions[0]!.image, ...over };
+  w.spec.subscriptions[0] = { image: { ...w.spec.subscriptions[0]!.image!, ...over } };
   return w;
 };
 

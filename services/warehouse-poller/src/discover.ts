@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type {
+  DiscoveredCommits,
   DiscoveredImages,
+  FreightCommit,
   FreightImage,
   ImageSubscription,
   Warehouse,
@@ -8,6 +10,7 @@ import type {
   WarehouseStatus,
 } from '@ferry/contracts';
 import { freightId, selectImageTags } from '@ferry/kargo';
+import { freightCommit, type GitDiscoverer } from './git.ts';
 
 /** An operating system and CPU architecture, as the registry client takes it. */
 export interface PlatformSpec {
@@ -64,6 +67,8 @@ export interface DiscoveryResult {
   status: WarehouseStatus;
   /** The best candidate of every subscription, when every subscription found one. */
   images?: FreightImage[];
+  /** The best commit of every git subscription, when every subscription found a candidate. */
+  commits?: FreightCommit[];
   /** Problems, one per failing subscription; empty on success. */
   errors: string[];
   /** Repositories whose tag list differs from the previous discovery's (all of them the first time). */
@@ -78,6 +83,8 @@ export interface DiscoverOptions {
   previous?: WarehouseStatus;
   /** Image metadata requests in flight at once per subscription (NewestBuild, platform); 8 when absent. */
   concurrency?: number;
+  /** Discovers git subscriptions; a Warehouse with one fails that subscription when absent. */
+  git?: GitDiscoverer;
 }
 
 const DEFAULT_CONCURRENCY = 8;
@@ -104,8 +111,36 @@ export async function discoverWarehouse(
   const best: FreightImage[] = [];
   const errors: string[] = [];
   const changedRepos: string[] = [];
+  const discoveredGit: DiscoveredCommits[] = [];
+  const bestCommits: FreightCommit[] = [];
+  // Subscriptions are numbered across kinds, as the Warehouse lists them, so problems name the right one.
+  const ok: boolean[] = [];
   await Promise.all(
-    wh.spec.subscriptions.map(async ({ image: sub }, i) => {
+    wh.spec.subscriptions.map(async ({ image: sub, git }, i) => {
+      if (git) {
+        const g = discoveredGit.push({ repoURL: git.repoURL, commits: [] }) - 1;
+        try {
+          if (!opts.git) throw new Error('git discovery is not configured in this warehouse-poller');
+          const commits = await opts.git(git);
+          discoveredGit[g] = { repoURL: git.repoURL, commits };
+          if (commits[0] === undefined) {
+            errors.push(
+              `subscription ${i} (${git.repoURL}): no commit matches` +
+                (git.commitSelectionStrategy === 'NewestFromBranch'
+                  ? ` on branch ${git.branch ?? '(default)'}${git.includePaths.length || git.excludePaths.length ? ' touching the included paths' : ''}`
+                  : ` strategy ${git.commitSelectionStrategy}${git.semverConstraint ? ` with constraint "${git.semverConstraint}"` : ''}`) +
+                '; push a matching commit or tag, or change the subscription',
+            );
+            return;
+          }
+          bestCommits[g] = freightCommit(git.repoURL, commits[0]);
+          ok[i] = true;
+        } catch (err) {
+          errors.push(`subscription ${i} (${git.repoURL}): ${(err as Error).message}`);
+        }
+        return;
+      }
+      if (!sub) return;
       try {
         const tags = await registry.listTags(sub.repoURL);
         const hash = createHash('sha256')
@@ -132,22 +167,31 @@ export async function discoverWarehouse(
     }),
   );
   errors.sort();
-  const complete = best.length === wh.spec.subscriptions.length && best.every(Boolean);
+  for (const [i, b] of best.entries()) if (b) ok[i] = true;
+  const complete = wh.spec.subscriptions.every((_, i) => ok[i] === true);
+  const images = best.filter(Boolean);
+  const commits = bestCommits.filter(Boolean);
   const status: WarehouseStatus = {
     lastHandledRefresh: now.toISOString(),
-    discoveredArtifacts: { discoveredAt: now.toISOString(), images: discovered },
+    discoveredArtifacts: {
+      discoveredAt: now.toISOString(),
+      images: discovered.filter(Boolean),
+      ...(discoveredGit.length ? { git: discoveredGit } : {}),
+    },
     health: nextHealth(opts.previous?.health, errors, now),
   };
   if (errors.length) status.message = errors.join('; ');
   if (complete) {
     status.lastFreightID = freightId({
       origin: { kind: 'Warehouse', name: wh.metadata.name },
-      images: best,
-      commits: [],
+      images,
+      commits,
       charts: [],
     });
   }
-  return complete ? { status, images: best, errors, changedRepos } : { status, errors, changedRepos };
+  return complete
+    ? { status, images, ...(commits.length ? { commits } : {}), errors, changedRepos }
+    : { status, errors, changedRepos };
 }
 
 /** The Warehouse's health after a discovery; `since` is kept while the status does not change. */

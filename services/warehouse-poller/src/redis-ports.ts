@@ -1,6 +1,7 @@
 import type { RequestLimiter } from '@ferry/registry';
 import { Keys, type Store } from '@ferry/store';
 import type { DiscoveryCache, TagMeta } from './discover.ts';
+import type { GitMemo, GitMemoCache } from './git.ts';
 
 /** Requests per second (and burst) for a registry host without a configured limit. */
 export const DEFAULT_REGISTRY_RATE = 20;
@@ -25,6 +26,19 @@ export function redisDiscoveryCache(store: Store): DiscoveryCache {
       await store.putPollCache(Keys.pollImageCache(...split(scope)), raw);
     },
     swapTagListHash: (repoURL, hash) => store.swapTagListHash(repoURL, hash),
+  };
+}
+
+/** {@link GitMemoCache} in Redis (`ferry:poll:git:*`), shared by every replica. */
+export function redisGitMemo(store: Store): GitMemoCache {
+  return {
+    async get(key) {
+      const raw = await store.redis.get(Keys.pollGitDiscovery(key));
+      return raw === null ? undefined : (JSON.parse(raw) as GitMemo);
+    },
+    async put(key, memo) {
+      await store.redis.set(Keys.pollGitDiscovery(key), JSON.stringify(memo));
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Warehouse } from '@ferry/contracts';
 import { parseGoDuration } from '@ferry/kargo';
 import {
@@ -10,12 +11,13 @@ import {
   registryRequestDuration,
   registryRequests,
 } from '@ferry/metrics';
-import { withSpan } from '@ferry/observability';
+import { Kinds, traceparentOf, withSpan } from '@ferry/observability';
 import { credentialsFromDockerConfig, RegistryClient, type RegistryRequestEvent } from '@ferry/registry';
 import { every, type RunningService, type ServiceDeps } from '@ferry/runtime';
 import { Keys } from '@ferry/store';
 import { type DiscoveryCache, discoverWarehouse, type RegistryPort } from './discover.ts';
-import { redisDiscoveryCache, redisRateLimiter } from './redis-ports.ts';
+import { type GitDiscoverer, gitDiscoverer } from './git.ts';
+import { redisDiscoveryCache, redisGitMemo, redisRateLimiter } from './redis-ports.ts';
 
 const DEFAULT_INTERVAL_MS = 5 * 60_000;
 
@@ -26,6 +28,8 @@ export interface PollerOptions {
   cache?: DiscoveryCache;
   clock?: () => Date;
   tickMs?: number;
+  /** Git discovery; the git CLI with clones under `<FERRY_GIT_CACHE_DIR>/poller` when absent. */
+  git?: GitDiscoverer;
 }
 
 /**
@@ -48,8 +52,14 @@ export async function startWarehousePoller(
         : undefined,
       limiter: redisRateLimiter(store, config.registryRateLimits),
       onRequest: recordRegistryRequest,
+      // A CLIENT span per registry request, a child of the discovery's span.
+      span: (name, attributes, fn) =>
+        withSpan(name, { attributes, kind: Kinds.client }, (span) => fn((k, v) => span.setAttribute(k, v))),
     });
   const cache = countingCache(options.cache ?? redisDiscoveryCache(store));
+  // The poller's clones live apart from git-writer's: they are bare and partial, its are work trees.
+  const git =
+    options.git ?? gitDiscoverer({ cacheDir: join(config.gitCacheDir, 'poller'), memo: redisGitMemo(store) });
 
   const intervalOf = (wh: Warehouse): number => {
     try {
@@ -79,6 +89,7 @@ export async function startWarehousePoller(
           const previous = await store.getWarehouseStatus(project, name);
           const result = await discoverWarehouse(wh, registry, started, {
             cache,
+            git,
             ...(previous ? { previous } : {}),
           }).finally(timer);
           await store.putWarehouseStatus(project, name, result.status);
@@ -89,7 +100,14 @@ export async function startWarehousePoller(
           if (result.images && wh.spec.freightCreationPolicy === 'Automatic') {
             await bus.publish(
               'FreightDiscovered',
-              { project, warehouse: name, images: result.images, discoveredAt: started.toISOString() },
+              {
+                project,
+                warehouse: name,
+                images: result.images,
+                ...(result.commits ? { commits: result.commits } : {}),
+                discoveredAt: started.toISOString(),
+                ...(traceparentOf() ? { traceparent: traceparentOf() } : {}),
+              },
               `discovered:${project}:${name}:${result.status.lastFreightID}`,
             );
           }

@@ -1,12 +1,12 @@
 /**
- * `pnpm bench [discovery|promotion|git]`: runs Ferry's benchmarks (both when none is named), each against a
+ * `pnpm bench [discovery|promotion|git|scale]`: runs Ferry's benchmarks (both when none is named), each against a
  * baseline measured in the same run, and prints Markdown tables. Figures only; nothing is asserted.
  */
 import { availableParallelism, cpus } from 'node:os';
 import { discoveryTable, runDiscoveryBench } from './discovery.ts';
 
 /** The benchmarks by the name `pnpm bench NAME` takes. */
-export const BENCHMARKS = ['discovery', 'promotion', 'git'] as const;
+export const BENCHMARKS = ['discovery', 'promotion', 'git', 'scale'] as const;
 /** One of {@link BENCHMARKS}. */
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
@@ -36,6 +36,12 @@ async function main(args: readonly string[]): Promise<number> {
       const { runGitBench, gitTable } = await import('./git.ts');
       const result = await runGitBench(log);
       process.stdout.write(`## Git writes: 100 Promotions across 10 repositories\n\n${gitTable(result)}\n\n`);
+    } else if (name === 'scale') {
+      const { runScaleBench, scaleTables } = await import('./scale.ts');
+      const result = await runScaleBench(log);
+      process.stdout.write(
+        `## Scale: 200 Promotions, one replica of each service vs three\n\n${scaleTables(result)}\n\n`,
+      );
     } else {
       const { runPromotionBench, promotionTables } = await import('./promotion.ts');
       const result = await runPromotionBench(log);

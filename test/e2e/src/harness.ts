@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,8 @@ export interface CliResult {
 /** A running Ferry (six processes) for a test, with its own NATS, a Redis database and an API port. */
 export interface FerryUnderTest {
   server: string;
+  /** A system admin API token (subject `api`); the CLI runs send it as FERRY_TOKEN. */
+  token: string;
   /** Ops ports: the launcher gives service i of SERVICES the port opsBase + i. */
   opsBase: number;
   env: NodeJS.ProcessEnv;
@@ -41,8 +44,12 @@ export async function startFerry(opts: {
   const opsBase = 20000 + Math.floor(Math.random() * 40000);
   const redis = new Redis(redisUrl);
   await redis.flushdb();
+  // Auth is on (token mode, the default), as in production; each run has an admin token of its own.
+  const bootstrap = `ferry_${randomBytes(32).toString('base64url')}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    FERRY_AUTH: 'token',
+    FERRY_BOOTSTRAP_ADMIN_TOKEN: bootstrap,
     FERRY_NATS_URL: opts.natsUrl,
     FERRY_REDIS_URL: redisUrl,
     FERRY_API_PORT: String(port),
@@ -63,18 +70,28 @@ export async function startFerry(opts: {
     if (Date.now() > until) throw new Error(`the api did not listen within 30s; see ${logFile}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  // The CLI runs as a system admin token with the subject "api" (what the tests expect in `by`).
+  const created = await fetch(`${server}/api/v1/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${bootstrap}` },
+    body: JSON.stringify({ name: 'e2e', subject: 'api', roles: [{ role: 'admin' }] }),
+  });
+  if (created.status !== 201)
+    throw new Error(`creating the e2e token answered ${created.status}: ${await created.text()}`);
+  const token = ((await created.json()) as { token: string }).token;
   const ferry = async (...args: string[]): Promise<CliResult> => {
     let stdout = '';
     let stderr = '';
     const code = await run(['--server', server, ...args], {
       stdout: { write: (t: string) => (stdout += t) },
       stderr: { write: (t: string) => (stderr += t) },
-      env: {},
+      env: { FERRY_TOKEN: token },
     });
     return { code, stdout, stderr };
   };
   return {
     server,
+    token,
     opsBase,
     env,
     fleet,

@@ -9,6 +9,31 @@ export interface ReceivedSpan {
   parentSpanId: string;
   name: string;
   kind: number;
+  /** The span's attributes, by key (string, int, double and bool values; others left out). */
+  attributes: Record<string, string | number | boolean>;
+  /** The span's links (trace and span ids of the linked spans). */
+  links: { traceId: string; spanId: string }[];
+}
+
+/** One OTLP JSON attribute value (ints come as strings in OTLP JSON). */
+type OtlpValue = {
+  stringValue?: string;
+  intValue?: string | number;
+  doubleValue?: number;
+  boolValue?: boolean;
+};
+
+function attributesOf(
+  list: Array<{ key: string; value: OtlpValue }> | undefined,
+): ReceivedSpan['attributes'] {
+  const out: ReceivedSpan['attributes'] = {};
+  for (const { key, value } of list ?? []) {
+    if (value.stringValue !== undefined) out[key] = value.stringValue;
+    else if (value.intValue !== undefined) out[key] = Number(value.intValue);
+    else if (value.doubleValue !== undefined) out[key] = value.doubleValue;
+    else if (value.boolValue !== undefined) out[key] = value.boolValue;
+  }
+  return out;
 }
 
 /** A small OTLP/HTTP receiver for traces (`POST /v1/traces`, JSON encoding). */
@@ -43,7 +68,14 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       const doc = JSON.parse(body.toString('utf8')) as {
         resourceSpans?: Array<{
           resource?: { attributes?: Array<{ key: string; value: { stringValue?: string } }> };
-          scopeSpans?: Array<{ spans?: Array<Omit<ReceivedSpan, 'service'>> }>;
+          scopeSpans?: Array<{
+            spans?: Array<
+              Omit<ReceivedSpan, 'service' | 'attributes' | 'links'> & {
+                attributes?: Array<{ key: string; value: OtlpValue }>;
+                links?: Array<{ traceId: string; spanId: string }>;
+              }
+            >;
+          }>;
         }>;
       };
       for (const rs of doc.resourceSpans ?? []) {
@@ -58,6 +90,8 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
               parentSpanId: s.parentSpanId ?? '',
               name: s.name,
               kind: s.kind,
+              attributes: attributesOf(s.attributes),
+              links: (s.links ?? []).map((l) => ({ traceId: l.traceId, spanId: l.spanId })),
             });
           }
         }

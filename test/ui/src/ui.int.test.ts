@@ -85,6 +85,8 @@ const promotion = (name: string, stage: string, id: string, createdAt: string): 
   status: pending(createdAt),
 });
 
+const TOKEN = `ferry_ui-test-${process.pid}`;
+
 before(async () => {
   ensureWebBuilt();
   nats = await startNatsServer();
@@ -92,12 +94,13 @@ before(async () => {
   store = Store.connect('redis://127.0.0.1:6379/6', 'ui-test');
   await store.redis.flushdb();
   bus = await Bus.connect({ servers: nats.url, name: 'ui-test', log, maxDeliver: 3 });
-  app = await buildApp({ store, bus, log });
+  // Auth on, as in production: the browser logs in with the bootstrap admin token.
+  app = await buildApp({ store, bus, log, auth: { mode: 'token', bootstrapAdminToken: TOKEN } });
   address = await app.listen({ host: '127.0.0.1', port: 0 });
 
   const applied = await fetch(`${address}/api/v1/apply`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
     body: JSON.stringify({ manifests: MANIFESTS }),
   });
   assert.equal(applied.status, 200, await applied.clone().text());
@@ -135,6 +138,17 @@ before(async () => {
   browser = await launchChromium();
   page = await browser.context.newPage();
   page.setDefaultTimeout(5000);
+  // Without a token the UI shows the login screen; a wrong token is refused with the api's message.
+  await page.goto(`${address}/ui`);
+  await page.locator('[data-login] input').fill('ferry_wrong');
+  await page.locator('[data-login] button').click();
+  assert.equal(
+    await page.locator('[data-login] .error').textContent(),
+    'send Authorization: Bearer <token>; get one with ferry login',
+  );
+  await page.locator('[data-login] input').fill(TOKEN);
+  await page.locator('[data-login] button').click();
+  await page.locator('header .logout').waitFor();
 });
 
 after(async () => {

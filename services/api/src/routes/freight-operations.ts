@@ -5,12 +5,13 @@ import { extractTraceContext, Kinds, withSpan } from '@ferry/observability';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ulid } from 'ulid';
 import type { ApiDeps } from '../app.ts';
+import { ANONYMOUS, headerUser, principalOf } from '../auth/index.ts';
 import { NamedParams, Obj, ProjectParams } from './schemas.ts';
 
-/** Who asked: until authentication lands (a later release), the `X-Ferry-User` header or `api`. */
+/** Who asked: the authenticated token's subject, else (auth off) the `X-Ferry-User` header or `api`. */
 export const actor = (req: FastifyRequest): string => {
-  const h = req.headers['x-ferry-user'];
-  return (Array.isArray(h) ? h[0] : h)?.slice(0, 200) || 'api';
+  const p = principalOf(req);
+  return p && p !== ANONYMOUS ? p.subject : headerUser(req);
 };
 
 const FreightBody = {

@@ -76,10 +76,11 @@ export const operationRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app
       const results = [
         ...(await store.applyResources(ordered, clock().toISOString())),
         ...(await store.applyAnalysisTemplates(parsed.analysisTemplates)),
+        ...(await store.applyPromotionTasks(parsed.promotionTasks)),
       ];
       const byProject = new Map<string, typeof results>();
       for (const r of results) {
-        // Cluster-scoped resources (ClusterAnalysisTemplates) belong to no Project's events.
+        // Cluster-scoped resources (Cluster*Templates, ClusterPromotionTasks) belong to no Project's events.
         if (r.action === 'unchanged' || !r.project) continue;
         byProject.set(r.project, [...(byProject.get(r.project) ?? []), r]);
       }
