@@ -134,9 +134,13 @@ test('a task step runs the PromotionTask; a missing input errors the Promotion',
   const out = await ok('promote', '-p', project, '--stage', 'uat', '--freight', freight.metadata.name);
   const name = /promotion\.kargo\.akuity\.io\/(\S+) created/.exec(out)?.[1];
   assert.ok(name, out);
-  const promo = JSON.parse(await ok('get', 'promotion', name, '-p', project, '-o', 'json')) as {
-    status: { phase: string; message: string };
-  };
+  // The api answers 201 before the promoter has stored the Promotion: wait until it has.
+  const promo = await eventually('the uat Promotion stored', async () => {
+    const r = await ferry.ferry('get', 'promotion', name, '-p', project, '-o', 'json');
+    return r.code === 0
+      ? (JSON.parse(r.stdout) as { status: { phase: string; message: string } })
+      : undefined;
+  });
   assert.equal(promo.status.phase, 'Errored');
   assert.equal(
     promo.status.message,
