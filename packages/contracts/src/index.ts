@@ -37,7 +37,7 @@ export type {
   VerifyStage,
   WriteGit,
 } from './messages.ts';
-export { MessageSchemas } from './messages.ts';
+export { ArgoCDSourceUpdateSchema, MessageSchemas } from './messages.ts';
 export type {
   DiscoveredCommit,
   DiscoveredCommits,

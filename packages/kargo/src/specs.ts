@@ -112,18 +112,28 @@ const IMAGE_REPO = /^(\w+([.-]\w+)*(:\d+)?\/)?(\w+([.-]\w+)*)(\/\w+([.-]\w+)*)*$
 const KARGO_DURATION = /^([0-9]+(\.[0-9]+)?(s|m|h))+$/;
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** Reads a list of Go regular expressions, reporting the ones that do not compile. */
-function regexesAt(ctx: Ctx, v: unknown, p: Path): string[] {
+/** Reads a list of strings, reporting each one that `compile` throws on as "invalid <what>". */
+function compiledStringsAt(
+  ctx: Ctx,
+  v: unknown,
+  p: Path,
+  what: string,
+  compile: (s: string) => unknown,
+): string[] {
   const list = stringsAt(ctx, v, p);
-  list.forEach((re, j) => {
+  list.forEach((item, j) => {
     try {
-      goRegExp(re);
+      compile(item);
     } catch (e) {
-      ctx.problem([...p, j], `invalid regular expression: ${message(e)}`);
+      ctx.problem([...p, j], `invalid ${what}: ${message(e)}`);
     }
   });
   return list;
 }
+
+/** Reads a list of Go regular expressions, reporting the ones that do not compile. */
+const regexesAt = (ctx: Ctx, v: unknown, p: Path): string[] =>
+  compiledStringsAt(ctx, v, p, 'regular expression', goRegExp);
 
 function parseImageSub(ctx: Ctx, o: Obj, p: Path): ImageSubscription {
   fields(
@@ -224,17 +234,8 @@ const GIT_REPO =
 const GIT_BRANCH = /^\w+([-/]\w+)*$/;
 
 /** Reads a list of path selectors (prefix, `glob:`, `regex:`/`regexp:`), reporting the ones that do not compile. */
-function pathSelectorsAt(ctx: Ctx, v: unknown, p: Path): string[] {
-  const list = stringsAt(ctx, v, p);
-  list.forEach((sel, j) => {
-    try {
-      pathSelector(sel);
-    } catch (e) {
-      ctx.problem([...p, j], `invalid path selector: ${message(e)}`);
-    }
-  });
-  return list;
-}
+const pathSelectorsAt = (ctx: Ctx, v: unknown, p: Path): string[] =>
+  compiledStringsAt(ctx, v, p, 'path selector', pathSelector);
 
 function parseGitSub(ctx: Ctx, o: Obj, p: Path): GitSubscription {
   fields(

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { startDemoEnvironment, startPrivateNats } from '@ferry/e2e';
+import { projectAndWarehouse, startDemoEnvironment, startPrivateNats } from '@ferry/e2e';
 import { Store } from '@ferry/store';
 // The harness is not part of @ferry/e2e's public entry; the benchmark drives Ferry exactly as the e2e tests do.
 import { type FerryUnderTest, startFerry } from '../../e2e/src/harness.ts';
@@ -85,24 +85,7 @@ spec:
 `;
     }),
   );
-  return `apiVersion: kargo.akuity.io/v1alpha1
-kind: Project
-metadata:
-  name: ${project}
----
-apiVersion: kargo.akuity.io/v1alpha1
-kind: Warehouse
-metadata:
-  name: app
-  namespace: ${project}
-spec:
-  interval: 5m0s
-  subscriptions:
-    - image:
-        repoURL: ${image}
-        constraint: ^1.0.0
-        discoveryLimit: 10
-${stages.join('')}`;
+  return `${projectAndWarehouse(project, image)}${stages.join('')}`;
 }
 
 /** The script side: for each change in turn, a shallow clone, sed, commit and push over smart HTTP. */

@@ -48,6 +48,29 @@ spec:
           image: ${image}:0.0.1
 `;
 
+/** The Project and its Warehouse `app` subscribing to `image` (SemVer ^1.0.0), as YAML documents. */
+export const projectAndWarehouse = (
+  project: string,
+  image: string,
+): string => `apiVersion: kargo.akuity.io/v1alpha1
+kind: Project
+metadata:
+  name: ${project}
+---
+apiVersion: kargo.akuity.io/v1alpha1
+kind: Warehouse
+metadata:
+  name: app
+  namespace: ${project}
+spec:
+  interval: 5m0s
+  subscriptions:
+    - image:
+        repoURL: ${image}
+        constraint: ^1.0.0
+        discoveryLimit: 10
+`;
+
 /** Kargo manifests for the demo pipeline: dev and uat in today's form, prod in the v0.3 form. */
 export function demoManifests(project: string, image: string, repoURL: string): string {
   const steps = (stage: string) => `      steps:
@@ -77,24 +100,7 @@ export function demoManifests(project: string, image: string, repoURL: string): 
             apps:
               - name: demo-${stage}
                 namespace: argocd`;
-  return `apiVersion: kargo.akuity.io/v1alpha1
-kind: Project
-metadata:
-  name: ${project}
----
-apiVersion: kargo.akuity.io/v1alpha1
-kind: Warehouse
-metadata:
-  name: app
-  namespace: ${project}
-spec:
-  interval: 5m0s
-  subscriptions:
-    - image:
-        repoURL: ${image}
-        constraint: ^1.0.0
-        discoveryLimit: 10
----
+  return `${projectAndWarehouse(project, image)}---
 apiVersion: kargo.akuity.io/v1alpha1
 kind: Stage
 metadata:
@@ -151,13 +157,13 @@ spec:
 `;
 }
 
-/** The Argo CD Applications for the demo, one per Stage, authorized for it. */
-export function demoApplications(project: string, repoURL: string): unknown[] {
-  return ['dev', 'uat', 'prod'].map((stage) => ({
+/** The Argo CD Application `name` that deploys a Stage's overlay, authorized for that Stage. */
+export function stageApplication(project: string, repoURL: string, stage: string, name: string): unknown {
+  return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
     metadata: {
-      name: `demo-${stage}`,
+      name,
       namespace: 'argocd',
       annotations: { 'kargo.akuity.io/authorized-stage': `${project}:${stage}` },
     },
@@ -166,7 +172,12 @@ export function demoApplications(project: string, repoURL: string): unknown[] {
       source: { repoURL, path: `stages/${stage}`, targetRevision: 'main' },
       destination: { server: 'https://kubernetes.default.svc', namespace: `demo-${stage}` },
     },
-  }));
+  };
+}
+
+/** The Argo CD Applications for the demo, one per Stage, authorized for it. */
+export function demoApplications(project: string, repoURL: string): unknown[] {
+  return ['dev', 'uat', 'prod'].map((stage) => stageApplication(project, repoURL, stage, `demo-${stage}`));
 }
 
 /** A registry with images, a GitOps repo with dev/uat/prod overlays, a Kubernetes API with Argo CD. */

@@ -3,6 +3,8 @@ export {
   demoApplications,
   demoManifests,
   overlay,
+  projectAndWarehouse,
+  stageApplication,
   startDemoEnvironment,
   startPrivateNats,
 } from './environment.ts';

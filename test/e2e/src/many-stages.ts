@@ -6,7 +6,7 @@
  */
 import { type KubeSim, startKubeSim } from '@ferry/kube-sim';
 import { startGitServer, startRegistry, type TestGitServer, type TestRegistry } from '@ferry/support';
-import { overlay } from './environment.ts';
+import { overlay, projectAndWarehouse, stageApplication } from './environment.ts';
 
 /** Stage names `s01`..`sNN`. */
 export const stageNames = (n: number): string[] =>
@@ -60,24 +60,7 @@ spec:
               - name: wide-${name}
                 namespace: argocd
 `;
-  return `apiVersion: kargo.akuity.io/v1alpha1
-kind: Project
-metadata:
-  name: ${project}
----
-apiVersion: kargo.akuity.io/v1alpha1
-kind: Warehouse
-metadata:
-  name: app
-  namespace: ${project}
-spec:
-  interval: 5m0s
-  subscriptions:
-    - image:
-        repoURL: ${image}
-        constraint: ^1.0.0
-        discoveryLimit: 10
-${stages.map(stage).join('')}`;
+  return `${projectAndWarehouse(project, image)}${stages.map(stage).join('')}`;
 }
 
 /** One overlay file per Stage, keyed by its repository path. */
@@ -87,20 +70,7 @@ export function manyStagesOverlays(image: string, stages: string[]): Record<stri
 
 /** The Argo CD Applications, one per Stage (`wide-sNN`), authorized for it. */
 export function manyStagesApplications(project: string, repoURL: string, stages: string[]): unknown[] {
-  return stages.map((stage) => ({
-    apiVersion: 'argoproj.io/v1alpha1',
-    kind: 'Application',
-    metadata: {
-      name: `wide-${stage}`,
-      namespace: 'argocd',
-      annotations: { 'kargo.akuity.io/authorized-stage': `${project}:${stage}` },
-    },
-    spec: {
-      project: 'default',
-      source: { repoURL, path: `stages/${stage}`, targetRevision: 'main' },
-      destination: { server: 'https://kubernetes.default.svc', namespace: `demo-${stage}` },
-    },
-  }));
+  return stages.map((stage) => stageApplication(project, repoURL, stage, `wide-${stage}`));
 }
 
 /** The outside world of the wide pipeline. */

@@ -1,4 +1,4 @@
-import { FerryError } from '@ferry/contracts';
+import { type ErrorCode, FerryError } from '@ferry/contracts';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiDeps } from '../app.ts';
 import type { ChangeFeed, WatchKind } from '../feed.ts';
@@ -165,178 +165,121 @@ export const resourceRoutes: FastifyPluginAsync<{ deps: ApiDeps & { feed: Change
     async (req) => project(req.params.project),
   );
 
-  app.get<{ Params: { project: string }; Querystring: ListQuery }>(
-    '/projects/:project/warehouses',
-    {
-      schema: {
-        tags: ['warehouses'],
-        params: ProjectParams,
-        querystring: ListQuerySchema(),
-        response: { 200: ListAnswer },
-      },
-    },
-    async (req, reply) => {
-      const p = req.params.project;
-      await project(p);
-      return list(
-        req,
-        reply,
-        'warehouses',
-        p,
-        async () => Promise.all((await store.listWarehouses(p)).map((w) => warehouseView(store, p, w))),
-        async (n) => {
-          const w = await store.getWarehouse(p, n);
-          return w && warehouseView(store, p, w);
-        },
-      );
-    },
-  );
-  app.get<{ Params: { project: string; name: string } }>(
-    '/projects/:project/warehouses/:name',
-    { schema: { tags: ['warehouses'], params: NamedParams, response: { 200: Obj } } },
-    async (req) => {
-      await project(req.params.project);
-      const wh = await store.getWarehouse(req.params.project, req.params.name);
-      if (!wh) {
-        throw new FerryError(
-          'FERRY_ERR_WAREHOUSE_NOT_FOUND',
-          `Warehouse "${req.params.name}" not found in Project "${req.params.project}"`,
-        );
-      }
-      return warehouseView(store, req.params.project, wh);
-    },
-  );
+  /** One Project-scoped kind: how to list it, read one (watch), and find one by the name in a path. */
+  interface ProjectKind {
+    kind: Exclude<WatchKind, 'projects'>;
+    /** The word in "… not found" messages, with what the name may be. */
+    label: string;
+    notFound: ErrorCode;
+    /** A list filter from the query string (`?warehouse=`, `?stage=`), if the kind has one. */
+    filter?: {
+      param: 'warehouse' | 'stage';
+      description: string;
+      keep: (item: Item, value: string) => boolean;
+    };
+    load: (p: string, q: ListQuery) => Promise<Item[]>;
+    get: (p: string, name: string) => Promise<Item | undefined>;
+    /** The named route's lookup; `get` when absent. */
+    find?: (p: string, name: string) => Promise<Item | undefined>;
+  }
 
-  app.get<{ Params: { project: string }; Querystring: ListQuery }>(
-    '/projects/:project/stages',
+  const kinds: ProjectKind[] = [
     {
-      schema: {
-        tags: ['stages'],
-        params: ProjectParams,
-        querystring: ListQuerySchema(),
-        response: { 200: ListAnswer },
+      kind: 'warehouses',
+      label: 'Warehouse',
+      notFound: 'FERRY_ERR_WAREHOUSE_NOT_FOUND',
+      load: async (p) => Promise.all((await store.listWarehouses(p)).map((w) => warehouseView(store, p, w))),
+      get: async (p, n) => {
+        const w = await store.getWarehouse(p, n);
+        return w && warehouseView(store, p, w);
       },
     },
-    async (req, reply) => {
-      const p = req.params.project;
-      await project(p);
-      return list(
-        req,
-        reply,
-        'stages',
-        p,
-        async () => Promise.all((await store.listStages(p)).map((s) => stageView(store, p, s))),
-        async (n) => {
-          const s = await store.getStage(p, n);
-          return s && stageView(store, p, s);
-        },
-      );
+    {
+      kind: 'stages',
+      label: 'Stage',
+      notFound: 'FERRY_ERR_STAGE_NOT_FOUND',
+      load: async (p) => Promise.all((await store.listStages(p)).map((s) => stageView(store, p, s))),
+      get: async (p, n) => {
+        const s = await store.getStage(p, n);
+        return s && stageView(store, p, s);
+      },
     },
-  );
-  app.get<{ Params: { project: string; name: string } }>(
-    '/projects/:project/stages/:name',
-    { schema: { tags: ['stages'], params: NamedParams, response: { 200: Obj } } },
-    async (req) => {
-      await project(req.params.project);
-      const stage = await store.getStage(req.params.project, req.params.name);
-      if (!stage) {
-        throw new FerryError(
-          'FERRY_ERR_STAGE_NOT_FOUND',
-          `Stage "${req.params.name}" not found in Project "${req.params.project}"`,
-        );
-      }
-      return stageView(store, req.params.project, stage);
+    {
+      kind: 'freight',
+      label: 'Freight',
+      notFound: 'FERRY_ERR_FREIGHT_NOT_FOUND',
+      filter: {
+        param: 'warehouse',
+        description: 'only Freight from this Warehouse',
+        keep: (f, wh) => (f as unknown as { origin: { name: string } }).origin.name === wh,
+      },
+      load: async (p, q) => freightViews(store, p, await store.listFreight(p, q.warehouse)),
+      get: async (p, n) => {
+        const f = await store.getFreight(p, n);
+        return f && (await freightViews(store, p, [f]))[0];
+      },
+      find: async (p, n) => {
+        const f = (await store.getFreight(p, n)) ?? (await store.getFreightByAlias(p, n));
+        return f && (await freightViews(store, p, [f]))[0];
+      },
     },
-  );
+    {
+      kind: 'promotions',
+      label: 'Promotion',
+      notFound: 'FERRY_ERR_PROMOTION_NOT_FOUND',
+      filter: {
+        param: 'stage',
+        description: 'only Promotions to this Stage',
+        keep: (x, stage) => (x as unknown as { spec: { stage: string } }).spec.stage === stage,
+      },
+      load: (p, q) => store.listPromotions(p, q.stage),
+      get: (p, n) => store.getPromotion(p, n),
+    },
+  ];
 
-  app.get<{ Params: { project: string }; Querystring: ListQuery }>(
-    '/projects/:project/freight',
-    {
-      schema: {
-        tags: ['freight'],
-        params: ProjectParams,
-        querystring: ListQuerySchema({
-          warehouse: { type: 'string', description: 'only Freight from this Warehouse' },
-        }),
-        response: { 200: ListAnswer },
-      },
-    },
-    async (req, reply) => {
-      const p = req.params.project;
-      const wh = req.query.warehouse;
-      await project(p);
-      return list(
-        req,
-        reply,
-        'freight',
-        p,
-        async () => freightViews(store, p, await store.listFreight(p, wh)),
-        async (n) => {
-          const f = await store.getFreight(p, n);
-          return f && (await freightViews(store, p, [f]))[0];
+  for (const k of kinds) {
+    const extra = k.filter
+      ? { [k.filter.param]: { type: 'string' as const, description: k.filter.description } }
+      : {};
+    app.get<{ Params: { project: string }; Querystring: ListQuery }>(
+      `/projects/:project/${k.kind}`,
+      {
+        schema: {
+          tags: [k.kind],
+          params: ProjectParams,
+          querystring: ListQuerySchema(extra),
+          response: { 200: ListAnswer },
         },
-        (f) => !wh || (f as unknown as { origin: { name: string } }).origin.name === wh,
-      );
-    },
-  );
-  app.get<{ Params: { project: string; name: string } }>(
-    '/projects/:project/freight/:name',
-    { schema: { tags: ['freight'], params: NamedParams, response: { 200: Obj } } },
-    async (req) => {
-      await project(req.params.project);
-      const f =
-        (await store.getFreight(req.params.project, req.params.name)) ??
-        (await store.getFreightByAlias(req.params.project, req.params.name));
-      if (!f) {
-        throw new FerryError(
-          'FERRY_ERR_FREIGHT_NOT_FOUND',
-          `Freight "${req.params.name}" (id or alias) not found in Project "${req.params.project}"`,
-        );
-      }
-      return (await freightViews(store, req.params.project, [f]))[0];
-    },
-  );
-
-  app.get<{ Params: { project: string }; Querystring: ListQuery }>(
-    '/projects/:project/promotions',
-    {
-      schema: {
-        tags: ['promotions'],
-        params: ProjectParams,
-        querystring: ListQuerySchema({
-          stage: { type: 'string', description: 'only Promotions to this Stage' },
-        }),
-        response: { 200: ListAnswer },
       },
-    },
-    async (req, reply) => {
-      const p = req.params.project;
-      const stage = req.query.stage;
-      await project(p);
-      return list(
-        req,
-        reply,
-        'promotions',
-        p,
-        () => store.listPromotions(p, stage),
-        (n) => store.getPromotion(p, n),
-        (x) => !stage || (x as unknown as { spec: { stage: string } }).spec.stage === stage,
-      );
-    },
-  );
-  app.get<{ Params: { project: string; name: string } }>(
-    '/projects/:project/promotions/:name',
-    { schema: { tags: ['promotions'], params: NamedParams, response: { 200: Obj } } },
-    async (req) => {
-      await project(req.params.project);
-      const p = await store.getPromotion(req.params.project, req.params.name);
-      if (!p) {
-        throw new FerryError(
-          'FERRY_ERR_PROMOTION_NOT_FOUND',
-          `Promotion "${req.params.name}" not found in Project "${req.params.project}"`,
+      async (req, reply) => {
+        const p = req.params.project;
+        await project(p);
+        const value = k.filter ? req.query[k.filter.param] : undefined;
+        const keep = k.filter && value ? (item: Item) => k.filter!.keep(item, value) : undefined;
+        return list(
+          req,
+          reply,
+          k.kind,
+          p,
+          () => k.load(p, req.query),
+          (n) => k.get(p, n),
+          keep,
         );
-      }
-      return p;
-    },
-  );
+      },
+    );
+    app.get<{ Params: { project: string; name: string } }>(
+      `/projects/:project/${k.kind}/:name`,
+      { schema: { tags: [k.kind], params: NamedParams, response: { 200: Obj } } },
+      async (req) => {
+        const { project: p, name } = req.params;
+        await project(p);
+        const item = await (k.find ?? k.get)(p, name);
+        if (!item) {
+          const what = k.find ? ' (id or alias)' : '';
+          throw new FerryError(k.notFound, `${k.label} "${name}"${what} not found in Project "${p}"`);
+        }
+        return item;
+      },
+    );
+  }
 };

@@ -1,30 +1,14 @@
+import { ArgoCDSourceUpdateSchema } from '@ferry/contracts';
 import { stepConfig, Type } from './schema.ts';
 import type { StepCommand, StepRunner } from './types.ts';
 
-/** One source update, with the fields of Kargo's `argocd-update` `apps[].sources[]`. */
+/**
+ * One source update: the fields of Kargo's `argocd-update` `apps[].sources[]`, as the
+ * SyncArgoCDApp command carries them, plus the older `desiredCommitFromStep`.
+ */
 const SourceSchema = Type.Object({
-  repoURL: Type.String({ minLength: 1 }),
-  chart: Type.Optional(Type.String()),
-  desiredRevision: Type.Optional(Type.String()),
+  ...ArgoCDSourceUpdateSchema.properties,
   desiredCommitFromStep: Type.Optional(Type.String()),
-  updateTargetRevision: Type.Optional(Type.Boolean()),
-  kustomize: Type.Optional(
-    Type.Object({
-      images: Type.Array(
-        Type.Object({
-          repoURL: Type.String({ minLength: 1 }),
-          tag: Type.Optional(Type.String()),
-          digest: Type.Optional(Type.String()),
-          newName: Type.Optional(Type.String()),
-        }),
-      ),
-    }),
-  ),
-  helm: Type.Optional(
-    Type.Object({
-      images: Type.Array(Type.Object({ key: Type.String({ minLength: 1 }), value: Type.String() })),
-    }),
-  ),
 });
 
 const Schema = Type.Object({
