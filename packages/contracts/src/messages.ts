@@ -24,6 +24,13 @@ export const DiscoveredCommitSchema = Type.Object({
   author: Type.Optional(Type.String({ description: '`Name <email>` of the author' })),
 });
 
+/** A Helm chart version as discovery reports it. */
+export const DiscoveredChartSchema = Type.Object({
+  repoURL: Type.String({ minLength: 1, description: 'the repository as the subscription names it' }),
+  name: Type.String({ minLength: 1, description: "the chart's name (for OCI, the last segment of repoURL)" }),
+  version: Type.String({ minLength: 1 }),
+});
+
 /** Fact: discovery found these artifacts as the best candidate of each subscription. */
 export const FreightDiscoveredSchema = Type.Object({
   project: Name,
@@ -31,6 +38,8 @@ export const FreightDiscoveredSchema = Type.Object({
   images: Type.Array(DiscoveredImageSchema),
   /** Best commit of each git subscription; absent when the Warehouse has none. */
   commits: Type.Optional(Type.Array(DiscoveredCommitSchema)),
+  /** Best version of each chart subscription; absent when the Warehouse has none. */
+  charts: Type.Optional(Type.Array(DiscoveredChartSchema)),
   discoveredAt: Type.String({ description: 'RFC 3339' }),
   /** W3C traceparent of the discovery, so the Promotions it causes can link back to it. */
   traceparent: Type.Optional(Type.String()),

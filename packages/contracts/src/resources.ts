@@ -227,10 +227,26 @@ export interface GitSubscription {
   insecureSkipTLSVerify?: boolean;
 }
 
-/** One subscription of a Warehouse: an image or a git repository. */
+/** A Helm chart subscription of a Warehouse (Kargo's `ChartSubscription`). */
+export interface ChartSubscription {
+  /**
+   * The chart repository: an HTTP(S) repository's URL (the one holding `index.yaml`), or
+   * `oci://<registry>/<path>/<chart>` for a chart stored in an OCI registry.
+   */
+  repoURL: string;
+  /** The chart's name in an HTTP(S) repository's index; absent for OCI, whose URL names the chart. */
+  name?: string;
+  /** SemVer range the chart version must satisfy; absent = any. */
+  semverConstraint?: string;
+  /** How many candidates discovery keeps, newest first (default 20, max 100). */
+  discoveryLimit: number;
+}
+
+/** One subscription of a Warehouse: an image, a git repository or a Helm chart. */
 export type WarehouseSubscription =
-  | { image: ImageSubscription; git?: never }
-  | { git: GitSubscription; image?: never };
+  | { image: ImageSubscription; git?: never; chart?: never }
+  | { git: GitSubscription; image?: never; chart?: never }
+  | { chart: ChartSubscription; image?: never; git?: never };
 
 /** Which Freight creation policy a Warehouse follows. */
 export const FreightCreationPolicy = { Automatic: 'Automatic', Manual: 'Manual' } as const;
@@ -247,7 +263,7 @@ export interface Warehouse {
     interval: string;
     /** Whether Freight is made without a person asking; default Automatic. */
     freightCreationPolicy: FreightCreationPolicy;
-    /** The subscriptions: `image` and `git` ones. */
+    /** The subscriptions: `image`, `git` and `chart` ones. */
     subscriptions: WarehouseSubscription[];
   };
   status?: WarehouseStatus;
@@ -263,6 +279,8 @@ export interface WarehouseStatus {
     images: DiscoveredImages[];
     /** Candidates per git subscription; absent when the Warehouse has none. */
     git?: DiscoveredCommits[];
+    /** Candidates per chart subscription; absent when the Warehouse has none. */
+    charts?: DiscoveredCharts[];
   };
   /** Why the last discovery failed; empty when it succeeded. */
   message?: string;
@@ -288,6 +306,16 @@ export interface DiscoveredImages {
   repoURL: string;
   /** Candidates, best first, at most `discoveryLimit`; the digest is resolved for the best one. */
   references: Array<{ tag: string; digest?: string; createdAt?: string }>;
+}
+
+/** Candidates discovered for one chart subscription (Kargo's `ChartDiscoveryResult`). */
+export interface DiscoveredCharts {
+  /** The subscription's repository. */
+  repoURL: string;
+  /** The chart's name (HTTP(S) repositories); absent for OCI. */
+  name?: string;
+  /** Versions, newest first, at most `discoveryLimit`. */
+  versions: string[];
 }
 
 /** Candidates discovered for one git subscription (Kargo's `GitDiscoveryResult`). */
@@ -495,10 +523,13 @@ export interface FreightCommit {
   author?: string;
 }
 
-/** A Helm chart version in a piece of Freight (a later release discovers them). */
+/** A Helm chart version in a piece of Freight. */
 export interface FreightChart {
+  /** The repository as the subscription names it (`https://…` or `oci://…`). */
   repoURL: string;
+  /** The chart's name; for OCI, the last path segment of `repoURL`. */
   name: string;
+  /** The chart version discovered. */
   version: string;
 }
 
