@@ -5,6 +5,7 @@
 import pkg from '../package.json' with { type: 'json' };
 import { APPLY_USAGE, runApply } from './apply.ts';
 import { type CliIo, type Context, makeContext } from './context.ts';
+import { CREATE_USAGE, runCreate } from './create.ts';
 import { ApiError, UnreachableError, UsageError } from './errors.ts';
 import { APPROVE_ANY_USAGE, REJECT_ANY_USAGE, runApproveAny, runRejectAny } from './gates.ts';
 import { GET_USAGE, runGet } from './get.ts';
@@ -22,6 +23,7 @@ import {
 import { ABORT_USAGE, ROLLBACK_USAGE, runAbort, runRollback, runVerify, VERIFY_USAGE } from './operations.ts';
 import { PROMOTE_USAGE, runPromote } from './promote.ts';
 import { REFRESH_USAGE, runRefresh } from './refresh.ts';
+import { runTest, TEST_USAGE } from './test-subscription.ts';
 
 /** The CLI's version, from its package.json. */
 export const VERSION: string = pkg.version;
@@ -39,6 +41,8 @@ Commands:
   apply      Create or update resources from Kargo manifest files
   get        List or show Projects, Warehouses, Stages, Freight and Promotions
   refresh    Ask a Warehouse to discover new Freight now
+  create     Make Freight from artifacts a Warehouse discovered: "ferry create freight"
+  test       Show what subscriptions would pick, changing nothing: "ferry test subscription"
   promote    Promote a piece of Freight to a Stage, optionally waiting for the result
   approve    Approve Freight for a Stage, or a Promotion waiting for approval
   reject     Reject Freight for a Stage or everywhere (or --undo that), or a Promotion
@@ -69,6 +73,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   apply: { usage: APPLY_USAGE, run: runApply },
   get: { usage: GET_USAGE, run: runGet },
   refresh: { usage: REFRESH_USAGE, run: runRefresh },
+  create: { usage: CREATE_USAGE, run: runCreate },
+  test: { usage: TEST_USAGE, run: runTest },
   promote: { usage: PROMOTE_USAGE, run: runPromote },
   approve: { usage: APPROVE_ANY_USAGE, run: runApproveAny },
   reject: { usage: REJECT_ANY_USAGE, run: runRejectAny },
@@ -105,6 +111,17 @@ const VALUE_OPTIONS = new Set([
   '--reason',
   '--abort',
   '--downstream-from',
+  '--image',
+  '--commit',
+  '--chart',
+  '--git',
+  '--branch',
+  '--strategy',
+  '--constraint',
+  '--platform',
+  '--allow-tags',
+  '--ignore-tags',
+  '--discovery-limit',
 ]);
 
 /** The command line split into the command name, the global --server and the command's arguments. */

@@ -123,7 +123,7 @@ describe('ferry get', () => {
     );
   });
 
-  it('prints stages with sources, the current Freight alias and the phase', async () => {
+  it('prints stages with sources, the current Freight alias, the phase and the health', async () => {
     api.on('GET', '/api/v1/projects/demo/stages', {
       status: 200,
       body: {
@@ -136,6 +136,7 @@ describe('ferry get', () => {
                 { id: ID1, origin: { kind: 'Warehouse', name: 'app' }, promotedAt: 'x', promotion: 'p1' },
               ],
               lastPromotion: { name: 'p1', phase: 'Succeeded', freight: ID1 },
+              health: { status: 'Unhealthy', issues: ['degraded'], apps: [], updatedAt: 'x' },
             },
           ),
           stage(
@@ -147,6 +148,7 @@ describe('ferry get', () => {
               ],
               lastPromotion: { name: 'p2', phase: 'Failed', freight: ID2 },
               currentPromotion: { name: 'p3', freight: ID1 },
+              health: { status: 'Healthy', issues: [], apps: [], updatedAt: 'x' },
             },
           ),
           stage('prod', { direct: false, stages: ['staging', 'dev'] }),
@@ -163,10 +165,10 @@ describe('ferry get', () => {
     assert.equal(
       r.stdout,
       [
-        'NAME      SOURCES         CURRENT-FREIGHT   PHASE       AGE',
-        'dev       warehouse/app   wild-otter        Succeeded   3m',
-        'staging   dev             ffee001           Promoting   3m',
-        'prod      staging,dev     <none>            <none>      3m',
+        'NAME      SOURCES         CURRENT-FREIGHT   PHASE       HEALTH      AGE',
+        'dev       warehouse/app   wild-otter        Succeeded   Unhealthy   3m',
+        'staging   dev             ffee001           Promoting   Healthy     3m',
+        'prod      staging,dev     <none>            <none>      <none>      3m',
         '',
       ].join('\n'),
     );
@@ -189,6 +191,31 @@ describe('ferry get', () => {
         `NAME                                       ALIAS        ORIGIN   IMAGES                   VERIFIED-IN   AGE`,
         `${ID1}   wild-otter   app      ghcr.io/acme/app:1.2.3   dev,staging   5s`,
         `${ID2}   calm-crab    app      ghcr.io/acme/app:1.3.0   <none>        5s`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('adds a CHARTS column when some Freight has Helm charts', async () => {
+    const withCharts: Freight = {
+      ...freight(ID1, 'wild-otter', '1.2.3', []),
+      images: [],
+      charts: [
+        { repoURL: 'https://charts.example.com/', name: 'app', version: '1.0.0' },
+        { repoURL: 'oci://ghcr.io/acme/db', name: '', version: '2.0.0' },
+      ],
+    };
+    api.on('GET', '/api/v1/projects/demo/freight', {
+      status: 200,
+      body: { items: [withCharts, freight(ID2, 'calm-crab', '1.3.0', [])] },
+    });
+    const r = await get(['freight', '-p', 'demo']);
+    assert.equal(
+      r.stdout,
+      [
+        `NAME                                       ALIAS        ORIGIN   IMAGES                   CHARTS                                                             VERIFIED-IN   AGE`,
+        `${ID1}   wild-otter   app      <none>                   https://charts.example.com/app:1.0.0,oci://ghcr.io/acme/db:2.0.0   <none>        5s`,
+        `${ID2}   calm-crab    app      ghcr.io/acme/app:1.3.0   <none>                                                             <none>        5s`,
         '',
       ].join('\n'),
     );

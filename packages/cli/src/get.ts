@@ -185,10 +185,11 @@ const subscriptionRepo = (sub: Record<string, unknown>): string => {
 };
 
 /**
- * The `ferry get stages` table: NAME SOURCES CURRENT-FREIGHT PHASE AGE. SOURCES lists upstream
+ * The `ferry get stages` table: NAME SOURCES CURRENT-FREIGHT PHASE HEALTH AGE. SOURCES lists upstream
  * Stages by name and a Warehouse the Stage takes Freight from directly as `warehouse/<name>`;
  * CURRENT-FREIGHT is the alias of `freightHistory[0]` (its short id when the alias is unknown); PHASE
- * is `Promoting` while a Promotion is pending or running, else the last Promotion's phase.
+ * is `Promoting` while a Promotion is pending or running, else the last Promotion's phase; HEALTH is
+ * `status.health.status` (from the Stage's Argo CD Applications), `-` for a Stage that updates none.
  */
 export const stagesTable = (
   items: readonly Stage[],
@@ -196,7 +197,7 @@ export const stagesTable = (
   now: number,
 ): string =>
   renderTable(
-    ['NAME', 'SOURCES', 'CURRENT-FREIGHT', 'PHASE', 'AGE'],
+    ['NAME', 'SOURCES', 'CURRENT-FREIGHT', 'PHASE', 'HEALTH', 'AGE'],
     items.map((s) => {
       const current = s.status?.freightHistory?.[0];
       const phase = s.status?.currentPromotion ? 'Promoting' : s.status?.lastPromotion?.phase;
@@ -205,6 +206,7 @@ export const stagesTable = (
         list(stageSources(s)),
         current ? (aliasOf(current) ?? aliases.get(current.id) ?? shortId(current.id)) : NONE,
         phase ?? NONE,
+        s.status?.health?.status ?? NONE,
         formatAge(s.metadata.creationTimestamp, now),
       ];
     }),
@@ -251,19 +253,33 @@ const freightAliases = async (
   return aliases;
 };
 
-/** The `ferry get freight` table: NAME ALIAS ORIGIN IMAGES VERIFIED-IN AGE. */
-export const freightTable = (items: readonly Freight[], now: number): string =>
-  renderTable(
-    ['NAME', 'ALIAS', 'ORIGIN', 'IMAGES', 'VERIFIED-IN', 'AGE'],
+/**
+ * The `ferry get freight` table: NAME ALIAS ORIGIN IMAGES VERIFIED-IN AGE, with a CHARTS column after
+ * IMAGES when some Freight listed has Helm charts (`<repo>/<name>:<version>`, `oci://…:<version>`).
+ */
+export const freightTable = (items: readonly Freight[], now: number): string => {
+  const withCharts = items.some((f) => (f.charts ?? []).length > 0);
+  return renderTable(
+    ['NAME', 'ALIAS', 'ORIGIN', 'IMAGES', ...(withCharts ? ['CHARTS'] : []), 'VERIFIED-IN', 'AGE'],
     items.map((f) => [
       f.metadata.name,
       f.alias || NONE,
       f.origin?.name ?? NONE,
       list((f.images ?? []).map((i) => `${i.repoURL}:${i.tag}`)),
+      ...(withCharts
+        ? [
+            list(
+              (f.charts ?? []).map(
+                (c) => `${c.name ? `${c.repoURL.replace(/\/$/, '')}/${c.name}` : c.repoURL}:${c.version}`,
+              ),
+            ),
+          ]
+        : []),
       list(Object.keys(f.status?.verifiedIn ?? {})),
       formatAge(f.metadata.creationTimestamp, now),
     ]),
   );
+};
 
 /** The `ferry get promotions` table: NAME STAGE FREIGHT PHASE AGE. */
 export const promotionsTable = (items: readonly Promotion[], now: number): string =>

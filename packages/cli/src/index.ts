@@ -6,6 +6,8 @@ export type { ApplyRequest, ApplyResponse, ApplyResult } from './apply.ts';
 export { APPLY_USAGE, formatResult } from './apply.ts';
 export { DEFAULT_SERVER, run, USAGE, VERSION } from './cli.ts';
 export type { CliIo, TextSink } from './context.ts';
+export type { CreateFreightRequest } from './create.ts';
+export { CREATE_USAGE } from './create.ts';
 export type { ApiErrorBody, ApiProblem } from './errors.ts';
 export { ApiError, UnreachableError, UsageError } from './errors.ts';
 export {
@@ -25,3 +27,5 @@ export { ABORT_USAGE, APPROVE_USAGE, REJECT_USAGE, ROLLBACK_USAGE, VERIFY_USAGE 
 export type { PromoteRequest } from './promote.ts';
 export { DEFAULT_TIMEOUT, NOT_FOUND_GRACE_MS, POLL_INTERVAL_MS, PROMOTE_USAGE } from './promote.ts';
 export { REFRESH_USAGE } from './refresh.ts';
+export type { TestSubscriptionAnswer, TestSubscriptionRequest } from './test-subscription.ts';
+export { TEST_USAGE } from './test-subscription.ts';

@@ -1,18 +1,22 @@
 /** `ferry promote`: asks for a Promotion of a piece of Freight to a Stage, and optionally follows it. */
-import type { Promotion, StepExecution } from '@ferry/contracts';
+import type { PlannedStep, Promotion, PromotionPlan, StepExecution } from '@ferry/contracts';
 import { GLOBAL_OPTIONS_HELP, parseCommand } from './args.ts';
 import { type Context, projectFrom, projectPath } from './context.ts';
 import { ApiError, UsageError } from './errors.ts';
-import { formatSeconds, parseDuration } from './format.ts';
+import { formatSeconds, OutputFormat, parseDuration, toJson, toYaml } from './format.ts';
 import { abortPromotion } from './operations.ts';
 
 /** Usage text of `ferry promote`. */
 export const PROMOTE_USAGE = `Usage: ferry promote -p PROJECT --stage STAGE (--freight ID | --freight-alias ALIAS) [--wait] [--timeout 10m]
        ferry promote -p PROJECT --downstream-from STAGE (--freight ID | --freight-alias ALIAS)
        ferry promote -p PROJECT --abort NAME
+       ferry promote -p PROJECT --stage STAGE (--freight ID | --freight-alias ALIAS) --dry-run [--var NAME=VALUE]... [-o text|json|yaml]
 
 Asks for a Promotion of a piece of Freight to a Stage. With --wait, follows it step by step and
 exits 0 when it succeeds, 1 when it fails, errors or is aborted, 2 when --timeout passes first.
+With --dry-run, creates no Promotion and changes nothing: prints each step with what it would do
+and the unified diff each git-push would push (steps with outside effects, such as argocd-update
+or http, are shown with their evaluated config, secrets redacted, and not run).
 
 Options:
   -p, --project NAME      Project of the Stage (default $FERRY_PROJECT)
@@ -23,6 +27,9 @@ Options:
   --timeout DURATION      How long --wait waits (e.g. 90s, 10m, 1h30m); default 10m
   --downstream-from STAGE Promote to every Stage immediately downstream of STAGE
   --abort NAME            Abort the Promotion NAME
+  --dry-run               Show what the Promotion would do and the diffs it would push; change nothing
+  --var NAME=VALUE        With --dry-run: a variable added after the Stage template's vars (repeatable)
+  -o, --output FORMAT     With --dry-run: text (default), json or yaml (the API's plan)
 
 ${GLOBAL_OPTIONS_HELP}
 `;
@@ -56,6 +63,9 @@ const OPTIONS = {
   timeout: { type: 'string' },
   'downstream-from': { type: 'string' },
   abort: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  var: { type: 'string', multiple: true },
+  output: { type: 'string', short: 'o' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -70,6 +80,9 @@ export const runPromote = async (args: string[], ctx: Context): Promise<number> 
   const project = projectFrom(values.project, ctx.env);
   if (project === undefined) {
     throw new UsageError('a Project is required: pass -p PROJECT or set FERRY_PROJECT', PROMOTE_USAGE);
+  }
+  if (values['dry-run'] && (values.abort !== undefined || values['downstream-from'] !== undefined)) {
+    throw new UsageError('--dry-run goes with --stage, not with --abort or --downstream-from', PROMOTE_USAGE);
   }
   if (values.abort !== undefined) return abortPromotion(ctx, project, values.abort);
   const freight = values.freight;
@@ -90,6 +103,19 @@ export const runPromote = async (args: string[], ctx: Context): Promise<number> 
     return 0;
   }
   if (!values.stage) throw new UsageError('--stage is required', PROMOTE_USAGE);
+  if (values['dry-run']) {
+    if (values.wait)
+      throw new UsageError('--wait cannot follow a --dry-run: nothing is created', PROMOTE_USAGE);
+    return dryRun(ctx, project, values.stage, {
+      freight,
+      alias,
+      vars: values.var ?? [],
+      output: values.output,
+    });
+  }
+  if (values.output !== undefined || values.var !== undefined) {
+    throw new UsageError('--output and --var go with --dry-run', PROMOTE_USAGE);
+  }
   const timeoutText = values.timeout ?? DEFAULT_TIMEOUT;
   const timeoutMs = parseDuration(timeoutText);
   if (timeoutMs === undefined) {
@@ -109,6 +135,72 @@ export const runPromote = async (args: string[], ctx: Context): Promise<number> 
   ctx.out(`promotion.kargo.akuity.io/${name} created\n`);
   if (!values.wait) return 0;
   return follow(ctx, project, promotion, timeoutText, timeoutMs);
+};
+
+/** The body of POST /api/v1/projects/{project}/promotions/dry-run: the promote body and `vars`. */
+export interface DryRunRequest extends PromoteRequest {
+  /** Variables added after the Stage template's vars. */
+  vars?: Array<{ name: string; value: string }>;
+}
+
+/** `--dry-run`: asks the API for the plan and prints it (text) or the raw plan (json, yaml). */
+const dryRun = async (
+  ctx: Context,
+  project: string,
+  stage: string,
+  opts: { freight?: string; alias?: string; vars: string[]; output?: string },
+): Promise<number> => {
+  const output = opts.output ?? 'text';
+  if (output !== 'text' && output !== OutputFormat.Json && output !== OutputFormat.Yaml) {
+    throw new UsageError(`unknown output format "${output}": use text, json or yaml`, PROMOTE_USAGE);
+  }
+  const body: DryRunRequest = { stage };
+  if (opts.freight !== undefined) body.freight = opts.freight;
+  if (opts.alias !== undefined) body.freightAlias = opts.alias;
+  if (opts.vars.length > 0) {
+    body.vars = opts.vars.map((v) => {
+      const eq = v.indexOf('=');
+      if (eq <= 0) throw new UsageError(`--var "${v}" is not NAME=VALUE`, PROMOTE_USAGE);
+      return { name: v.slice(0, eq), value: v.slice(eq + 1) };
+    });
+  }
+  const { body: answer } = await ctx.client.post(`${projectPath(project, 'promotions')}/dry-run`, body);
+  const plan = answer as PromotionPlan;
+  if (output === OutputFormat.Json) ctx.out(toJson(plan));
+  else if (output === OutputFormat.Yaml) ctx.out(toYaml(plan));
+  else ctx.out(formatPlan(plan));
+  return 0;
+};
+
+/**
+ * A plan as text: a header, the warnings, then one line per step with its action, what it would
+ * do, the config of steps not run, and each git diff as `git diff` prints it (no colour).
+ */
+export const formatPlan = (plan: PromotionPlan): string => {
+  const lines: string[] = [
+    `dry run: Freight ${plan.freight.alias || plan.freight.id.slice(0, 7)} (${plan.freight.id.slice(0, 7)}) to Stage ${plan.stage} in Project ${plan.project}; nothing was created, committed or pushed`,
+  ];
+  for (const w of plan.warnings) lines.push(`warning: ${w}`);
+  const total = plan.steps.length;
+  if (total === 0) lines.push('no steps');
+  for (const s of plan.steps) {
+    lines.push(`[${s.index + 1}/${total}] ${s.uses} (${s.alias}): ${s.action}`);
+    if (s.message) lines.push(`      ${s.message}`);
+    if (s.error) lines.push(`      error: ${s.error}`);
+    if (s.action === 'would-run' && s.config && Object.keys(s.config).length > 0) {
+      lines.push('      config:');
+      for (const l of toYaml(s.config).trimEnd().split('\n')) lines.push(`        ${l}`);
+    }
+    if (s.diff) lines.push(...diffLines(s));
+  }
+  return `${lines.join('\n')}\n`;
+};
+
+const diffLines = (s: PlannedStep): string[] => {
+  const d = s.diff!;
+  if (!d.changed) return [`      ${d.repoURL} ${d.branch}: no change`];
+  const head = `      ${d.repoURL} ${d.branch}: ${d.files.length} file${d.files.length === 1 ? '' : 's'} changed (${d.files.join(', ')})`;
+  return [head, ...d.diff.trimEnd().split('\n')];
 };
 
 const TERMINAL_PHASES = new Set(['Succeeded', 'Failed', 'Errored', 'Aborted']);

@@ -45,6 +45,16 @@ export const ErrorCodes = {
     status: 429,
     summary: 'a webhook receiver got more requests than its rate limit allows; retry later',
   },
+  FERRY_ERR_ARTIFACT_NOT_DISCOVERED: {
+    status: 422,
+    summary:
+      "a chosen artifact is not among the Warehouse's discovered artifacts; refresh the Warehouse and pick one it lists",
+  },
+  FERRY_ERR_ARTIFACT_UNRESOLVED: {
+    status: 422,
+    summary:
+      'the registry could not confirm a chosen image (tag gone or moved, digest differs, platform missing)',
+  },
   FERRY_ERR_UNAVAILABLE: { status: 503, summary: 'a backing server (NATS or Redis) does not answer' },
   FERRY_ERR_INTERNAL: { status: 500, summary: 'an unexpected error; the logs carry the trace id' },
 } as const;

@@ -14,6 +14,7 @@ export type {
   AbortPromotion,
   ApproveFreight,
   ApprovePromotion,
+  ArgoCDAppSelector,
   ArgoCDSourceUpdate,
   ArgoCDSynced,
   CreatePromotion,
@@ -32,6 +33,7 @@ export type {
   PromotionCreated,
   RefreshWarehouse,
   RejectFreight,
+  StageHealthChanged,
   SyncArgoCDApp,
   VerificationChanged,
   VerifyStage,
@@ -39,6 +41,52 @@ export type {
 } from './messages.ts';
 export { ArgoCDSourceUpdateSchema, MessageSchemas } from './messages.ts';
 export type {
+  GitDiffReply,
+  PlannedDiff,
+  PlannedStep,
+  PromotionPlan,
+  PromotionPlanReply,
+  PromotionPlanRequest,
+  WriteDiff,
+} from './plan.ts';
+export {
+  GIT_DIFF_SUBJECT,
+  GitDiffReplySchema,
+  gitDiffSubjectFor,
+  PlanAction,
+  PlannedDiffSchema,
+  PlannedStepSchema,
+  PROMOTER_REQUEST_QUEUE,
+  PROMOTION_PLAN_SUBJECT,
+  PromotionPlanReplySchema,
+  PromotionPlanRequestSchema,
+  PromotionPlanSchema,
+  promotionPlanSubject,
+  WriteDiffSchema,
+} from './plan.ts';
+export type {
+  Candidate,
+  RequestType,
+  ResolvedImage,
+  ResolveImagesReply,
+  ResolveImagesRequest,
+  SubscriptionTest,
+  TestSubscriptionsReply,
+  TestSubscriptionsRequest,
+} from './requests.ts';
+export {
+  POLLER_REQUEST_QUEUE,
+  RequestSubjects,
+  ResolveImagesReplySchema,
+  ResolveImagesRequestSchema,
+  requestSubjectFor,
+  SubscriptionTestSchema,
+  TestSubscriptionsReplySchema,
+  TestSubscriptionsRequestSchema,
+} from './requests.ts';
+export type {
+  ChartSubscription,
+  DiscoveredCharts,
   DiscoveredCommit,
   DiscoveredCommits,
   DiscoveredImages,
@@ -66,6 +114,8 @@ export type {
   PromotionWindow,
   PromotionWorkspace,
   Stage,
+  StageAppHealth,
+  StageHealth,
   StageSelector,
   StageStatus,
   StageVerification,
@@ -78,8 +128,10 @@ export type {
   WebhookProviderConfig,
   WebhookReceiverConfig,
   WebhookReceiverDetails,
+  AutoPromotionHold,
 } from './resources.ts';
 export {
+  AutoPromotionSelectionPolicy,
   CommitSelectionStrategy,
   FreightAvailabilityStrategy,
   FreightCreationPolicy,
@@ -88,6 +140,7 @@ export {
   KARGO_API_VERSION,
   PromotionPhase,
   PromotionWindowKind,
+  StageHealthState,
   StepStatus,
   WebhookProvider,
 } from './resources.ts';

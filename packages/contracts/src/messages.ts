@@ -27,7 +27,10 @@ export const DiscoveredCommitSchema = Type.Object({
 /** A Helm chart version as discovery reports it. */
 export const DiscoveredChartSchema = Type.Object({
   repoURL: Type.String({ minLength: 1, description: 'the repository as the subscription names it' }),
-  name: Type.String({ minLength: 1, description: "the chart's name (for OCI, the last segment of repoURL)" }),
+  name: Type.String({
+    description:
+      "the chart's name in an HTTP(S) repository; empty for OCI, whose repoURL names the chart (as Kargo)",
+  }),
   version: Type.String({ minLength: 1 }),
 });
 
@@ -127,6 +130,19 @@ export const VerificationChangedSchema = Type.Object({
   stage: Name,
   freight: Type.String({ pattern: '^[a-f0-9]{40}$' }),
   phase: Type.String(),
+});
+
+/** Fact: a Stage's health (from watching its Argo CD Applications) changed state or issues. */
+export const StageHealthChangedSchema = Type.Object({
+  project: Name,
+  stage: Name,
+  /** The new state: Healthy, NotApplicable, Progressing, Unknown or Unhealthy. */
+  status: Type.String(),
+  /** The state before; empty when the Stage had no health yet. */
+  previous: Type.Optional(Type.String()),
+  /** Why it is not Healthy; empty when it is. */
+  issues: Type.Array(Type.String()),
+  at: Type.String(),
 });
 
 /** Command: run the Stage's verification again for its current Freight, or abort the running one. */
@@ -386,6 +402,32 @@ export const SyncArgoCDAppSchema = Type.Object({
   mode: Type.Optional(Type.Union([Type.Literal('sync'), Type.Literal('wait')])),
   /** Updates to the app's sources, as Kargo's `argocd-update` `apps[].sources[]`. */
   sources: Type.Optional(Type.Array(ArgoCDSourceUpdateSchema)),
+  /**
+   * Kargo's `apps[].selector`: every Application in `appNamespace` whose labels match is synced
+   * (those not authorized for the Stage are skipped). With a selector, `appName` is the selector in
+   * label-selector syntax, for logs only.
+   */
+  selector: Type.Optional(
+    Type.Object({
+      /** Labels an Application must carry, all of them. */
+      matchLabels: Type.Optional(Type.Record(Type.String(), Type.String())),
+      /** Requirements an Application's labels must all meet. */
+      matchExpressions: Type.Optional(
+        Type.Array(
+          Type.Object({
+            key: Type.String({ minLength: 1 }),
+            operator: Type.Union([
+              Type.Literal('In'),
+              Type.Literal('NotIn'),
+              Type.Literal('Exists'),
+              Type.Literal('DoesNotExist'),
+            ]),
+            values: Type.Optional(Type.Array(Type.String())),
+          }),
+        ),
+      ),
+    }),
+  ),
 });
 
 /** Schema of every message type. */
@@ -401,6 +443,7 @@ export const MessageSchemas = {
   GitWritten: GitWrittenSchema,
   ArgoCDSynced: ArgoCDSyncedSchema,
   VerificationChanged: VerificationChangedSchema,
+  StageHealthChanged: StageHealthChangedSchema,
   RefreshWarehouse: RefreshWarehouseSchema,
   CreatePromotion: CreatePromotionSchema,
   MarkFreightVerified: MarkFreightVerifiedSchema,
@@ -425,6 +468,7 @@ export type RejectFreight = Payload<'RejectFreight'>;
 export type AbortPromotion = Payload<'AbortPromotion'>;
 export type ApprovePromotion = Payload<'ApprovePromotion'>;
 export type VerificationChanged = Payload<'VerificationChanged'>;
+export type StageHealthChanged = Payload<'StageHealthChanged'>;
 export type VerifyStage = Payload<'VerifyStage'>;
 export type DefinitionsApplied = Payload<'DefinitionsApplied'>;
 export type PromotionCreated = Payload<'PromotionCreated'>;
@@ -439,5 +483,7 @@ export type GitEdit = Static<typeof GitEditSchema>;
 /** One kind of git edit, by its `kind`. */
 export type GitEditOf<K extends GitEdit['kind']> = Extract<GitEdit, { kind: K }>;
 export type SyncArgoCDApp = Payload<'SyncArgoCDApp'>;
+/** Kargo's `apps[].selector` of {@link SyncArgoCDApp}: matchLabels and matchExpressions. */
+export type ArgoCDAppSelector = NonNullable<SyncArgoCDApp['selector']>;
 /** One source update of {@link SyncArgoCDApp}. */
 export type ArgoCDSourceUpdate = Static<typeof ArgoCDSourceUpdateSchema>;

@@ -104,6 +104,10 @@ export const WebhookProvider = {
   harbor: 'harbor',
   generic: 'generic',
   distribution: 'distribution',
+  gitea: 'gitea',
+  bitbucket: 'bitbucket',
+  artifactory: 'artifactory',
+  azure: 'azure',
 } as const;
 /** One of the webhook providers. */
 export type WebhookProvider = (typeof WebhookProvider)[keyof typeof WebhookProvider];
@@ -117,6 +121,11 @@ export interface WebhookProviderConfig {
   secretRef: { name: string };
   /** `generic` only (a Ferry setting): the header carrying the body's HMAC-SHA256; empty = `X-Ferry-Signature-256`. */
   signatureHeader?: string;
+  /**
+   * `artifactory` only (Kargo's field): the virtual repository Warehouses subscribe through; it replaces
+   * the payload's local `data.repo_key` in the repository a push names. Empty = `data.repo_key`.
+   */
+  virtualRepoName?: string;
 }
 
 /** A webhook receiver of a ProjectConfig, as Kargo writes it: a name and exactly one provider block. */
@@ -137,6 +146,14 @@ export interface WebhookReceiverConfig {
   generic?: WebhookProviderConfig;
   /** A Ferry extension: CNCF distribution registry notifications with `Authorization: Bearer <secret>`. */
   distribution?: WebhookProviderConfig;
+  /** Gitea: HMAC-SHA256 of the body in `X-Gitea-Signature` (or `X-Hub-Signature-256`); Secret key `secret`. */
+  gitea?: WebhookProviderConfig;
+  /** Bitbucket: `X-Hub-Signature: sha256=<HMAC-SHA256 of the body>`; Secret key `secret`. */
+  bitbucket?: WebhookProviderConfig;
+  /** JFrog Artifactory: HMAC-SHA256 of the body in `X-Jfrog-Event-Auth`; Secret key `secret-token`. */
+  artifactory?: WebhookProviderConfig;
+  /** Azure Container Registry and Azure DevOps: the secret is only part of the URL; Secret key `secret`. */
+  azure?: WebhookProviderConfig;
 }
 
 /** What the api shows about a ProjectConfig. */
@@ -189,6 +206,12 @@ export interface ImageSubscription {
    * is resolved again on every discovery.
    */
   cacheByTag?: boolean;
+  /**
+   * Ferry extension (Kargo has no such field): only tags whose image was built at least this long ago
+   * count, as a Go duration normalised like `interval` (`24h0m0s`). Read from the image config's `created`
+   * time; an image without one never counts. Absent = any age.
+   */
+  minimumAge?: string;
 }
 
 /** How a git subscription picks its commit (Kargo's `commitSelectionStrategy`). */
@@ -314,6 +337,8 @@ export interface DiscoveredCharts {
   repoURL: string;
   /** The chart's name (HTTP(S) repositories); absent for OCI. */
   name?: string;
+  /** The subscription's constraint the versions satisfy; absent when it has none. */
+  semverConstraint?: string;
   /** Versions, newest first, at most `discoveryLimit`. */
   versions: string[];
 }
@@ -361,8 +386,26 @@ export interface FreightRequest {
      * been verified in an upstream Stage before this Stage may take it. Absent means no soak.
      */
     requiredSoakTime?: string;
+    /**
+     * Kargo's `autoPromotionOptions` (used only when a ProjectConfig policy enables auto-promotion
+     * for the Stage). Absent means `selectionPolicy: NewestFreight`.
+     */
+    autoPromotionOptions?: { selectionPolicy: AutoPromotionSelectionPolicy };
   };
 }
+
+/**
+ * Which Freight auto-promotion picks (Kargo's `AutoPromotionSelectionPolicy`): `NewestFreight`, the
+ * newest Freight available to the Stage, or `MatchUpstream`, the Freight the one upstream Stage runs
+ * now (only with exactly one upstream Stage and no direct source).
+ */
+export const AutoPromotionSelectionPolicy = {
+  NewestFreight: 'NewestFreight',
+  MatchUpstream: 'MatchUpstream',
+} as const;
+/** `NewestFreight` or `MatchUpstream`. */
+export type AutoPromotionSelectionPolicy =
+  (typeof AutoPromotionSelectionPolicy)[keyof typeof AutoPromotionSelectionPolicy];
 
 /** How upstream verification makes Freight available (Kargo's `FreightAvailabilityStrategy`). */
 export const FreightAvailabilityStrategy = { OneOf: 'OneOf', All: 'All' } as const;
@@ -496,6 +539,75 @@ export interface StageStatus {
   verification?: VerificationRecord;
   /** Earlier verifications, newest first. */
   verificationHistory?: VerificationRecord[];
+  /**
+   * The Stage's health from watching the Argo CD Applications its `argocd-update` steps name
+   * (owned by argocd-syncer); empty when the Stage updates no Application or nothing was seen yet.
+   */
+  health?: StageHealth;
+  /**
+   * Auto-promotion holds by origin (`Warehouse/<name>`): a Freight other than the auto-promotion
+   * candidate was promoted by hand, so auto-promotion of that origin waits until the candidate is
+   * promoted again (Kargo's `autoPromotionHolds`). Empty when nothing holds.
+   */
+  autoPromotionHolds?: Record<string, AutoPromotionHold>;
+}
+
+/** One auto-promotion hold of a Stage (Kargo's `AutoPromotionHold`). */
+export interface AutoPromotionHold {
+  /** The Freight promoted by hand that set the hold. */
+  freight: string;
+  /** The origin it pins. */
+  origin: FreightOrigin;
+  /** The Promotion that set it. */
+  promotion: string;
+  /** Who asked for that Promotion. */
+  actor: string;
+  /** When that Promotion was created (RFC 3339). */
+  createdAt: string;
+}
+
+/**
+ * A Stage's health (Kargo's `HealthState`), from most to least healthy: `Healthy`, `NotApplicable`,
+ * `Progressing`, `Unknown`, `Unhealthy`. A Stage takes the worst state of its Applications.
+ */
+export const StageHealthState = {
+  Healthy: 'Healthy',
+  NotApplicable: 'NotApplicable',
+  Progressing: 'Progressing',
+  Unknown: 'Unknown',
+  Unhealthy: 'Unhealthy',
+} as const;
+/** One of {@link StageHealthState}. */
+export type StageHealthState = (typeof StageHealthState)[keyof typeof StageHealthState];
+
+/** One Argo CD Application behind a Stage's health (Kargo's `ArgoCDAppStatus`, plus Ferry's `cluster`). */
+export interface StageAppHealth {
+  /** Kubeconfig context of its Argo CD installation; empty for the default one. */
+  cluster?: string;
+  /** The Application's namespace. */
+  namespace: string;
+  /** The Application's name. */
+  name: string;
+  /** What the app means for the Stage's health. */
+  state: StageHealthState;
+  /** Argo CD's `status.health` (`Healthy`, `Progressing`, `Degraded`, `Suspended`, `Missing`, `Unknown`). */
+  healthStatus: { status: string; message?: string };
+  /** Argo CD's `status.sync`: `Synced`, `OutOfSync` or `Unknown`, with the revision(s). */
+  syncStatus: { status: string; revision?: string; revisions?: string[] };
+  /** The revision(s) the last Promotion asked for ('' = any); empty when none is known. */
+  desiredRevisions?: string[];
+}
+
+/** A Stage's `status.health` (Kargo's `Health`): the state, why, and each Application's detail. */
+export interface StageHealth {
+  /** The worst state of the Stage's Applications. */
+  status: StageHealthState;
+  /** Why the Stage is not Healthy; empty when it is. */
+  issues: string[];
+  /** The Applications, in the order the Stage's steps name them (Kargo puts them in `output`). */
+  apps: StageAppHealth[];
+  /** When argocd-syncer last changed this record (RFC 3339). */
+  updatedAt: string;
 }
 
 /** An image in a piece of Freight. */
@@ -527,7 +639,7 @@ export interface FreightCommit {
 export interface FreightChart {
   /** The repository as the subscription names it (`https://…` or `oci://…`). */
   repoURL: string;
-  /** The chart's name; for OCI, the last path segment of `repoURL`. */
+  /** The chart's name in an HTTP(S) repository; empty for OCI, whose `repoURL` names the chart (as Kargo records it). */
   name: string;
   /** The chart version discovered. */
   version: string;

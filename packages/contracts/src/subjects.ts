@@ -39,6 +39,7 @@ export const Subjects = {
   GitWritten: 'ferry.v1.git.written',
   ArgoCDSynced: 'ferry.v1.argocd.synced',
   VerificationChanged: 'ferry.v1.stage.verification',
+  StageHealthChanged: 'ferry.v1.stage.health',
   // commands
   RefreshWarehouse: 'ferry.v1.cmd.poller.refresh',
   CreatePromotion: 'ferry.v1.cmd.promoter.create',

@@ -16,8 +16,19 @@ export type { CommitCandidate, TagCandidate } from './git-select.ts';
 export { pathSelector, selectBranchCommits, selectGitTags, touchesPaths } from './git-select.ts';
 export type { KargoResource, ParsedAnalysisTemplate, ParseOptions, ParseResult } from './manifest.ts';
 export { PROJECT_LABEL, parseManifests, TRANSLATED_ANNOTATION } from './manifest.ts';
+export type { CredentialCandidate } from './credentials.ts';
+export {
+  CREDENTIAL_TYPE_LABEL,
+  CredentialType,
+  credentialsAllowedFor,
+  isCredentialType,
+  normalizeCredentialURL,
+  selectCredentials,
+} from './credentials.ts';
 export type { ParsedSecret } from './manifest-secrets.ts';
 export { selectImageTags } from './select.ts';
+export type { SemVersion, SemverConstraint } from './semver.ts';
+export { compareSemver, parseSemver, parseSemverConstraint, satisfies } from './semver.ts';
 export type { InflateResult, TaskLookup } from './tasks.ts';
 export { inflateTaskSteps, TASK_ALIAS_SEPARATOR, taskOutputs } from './tasks.ts';
-export { normalizeChart, normalizeGit, normalizeImage } from './urls.ts';
+export { gitRepoKey, normalizeChart, normalizeGit, normalizeImage } from './urls.ts';

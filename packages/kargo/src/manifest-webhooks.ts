@@ -1,16 +1,22 @@
 import { DNS1123_SUBDOMAIN, WebhookProvider, type WebhookReceiverConfig } from '@ferry/contracts';
 import { type Ctx, fields, isMap, listAt, mapAt, type Path, pointer, strAt } from './read.ts';
 
-/** Kargo providers Ferry does not receive from yet: accepted with a warning, then left out. */
-const NOT_YET_PROVIDERS = ['artifactory', 'azure', 'bitbucket', 'gitea'] as const;
+/** The settings each provider block may have besides `secretRef`. */
+const EXTRA_FIELDS: Readonly<Record<string, string>> = {
+  generic: 'signatureHeader',
+  artifactory: 'virtualRepoName',
+};
+
+/** An Artifactory repository key: letters, digits, `-`, `_` and `.`. */
+const REPO_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** An HTTP header name (RFC 9110 token). */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
  * Parses `ProjectConfig.spec.webhookReceivers`: each entry has a `name` (unique, a DNS subdomain) and
- * exactly one provider block with `secretRef.name`. Receivers of providers Ferry cannot serve yet are
- * dropped with a warning, so a Kargo file still applies.
+ * exactly one provider block with `secretRef.name` (Kargo's ten, the generic receiver's `actions`
+ * aside, and Ferry's `distribution`), and Artifactory's `virtualRepoName`.
  */
 export function parseWebhookReceivers(ctx: Ctx, v: unknown, path: Path): WebhookReceiverConfig[] {
   const out: WebhookReceiverConfig[] = [];
@@ -22,7 +28,7 @@ export function parseWebhookReceivers(ctx: Ctx, v: unknown, path: Path): Webhook
       ctx.problem(at, 'must be a mapping with name and one provider block');
       return;
     }
-    fields(ctx, item, at, `name ${known.join(' ')} ${NOT_YET_PROVIDERS.join(' ')}`);
+    fields(ctx, item, at, `name ${known.join(' ')}`);
     const name = strAt(ctx, item.name, [...at, 'name'], 'the name of the webhook receiver') ?? '';
     if (name && (!DNS1123_SUBDOMAIN.test(name) || name.length > 253)) {
       ctx.problem(
@@ -33,7 +39,7 @@ export function parseWebhookReceivers(ctx: Ctx, v: unknown, path: Path): Webhook
     if (name && seen.has(name)) {
       ctx.problem([...at, 'name'], `receiver name already defined at ${pointer([...path, seen.get(name)!])}`);
     } else if (name) seen.set(name, i);
-    const blocks = [...known, ...NOT_YET_PROVIDERS].filter((k) => item[k] !== undefined && item[k] !== null);
+    const blocks = known.filter((k) => item[k] !== undefined && item[k] !== null);
     if (blocks.length !== 1) {
       ctx.problem(
         at,
@@ -44,13 +50,9 @@ export function parseWebhookReceivers(ctx: Ctx, v: unknown, path: Path): Webhook
       return;
     }
     const provider = blocks[0] as string;
-    if ((NOT_YET_PROVIDERS as readonly string[]).includes(provider)) {
-      ctx.warn([...at, provider], `${provider} webhook receivers are not supported yet by Ferry; skipped`);
-      return;
-    }
     const bpath = [...at, provider];
     const block = mapAt(ctx, item[provider], bpath) ?? {};
-    fields(ctx, block, bpath, provider === 'generic' ? 'secretRef signatureHeader' : 'secretRef', {
+    fields(ctx, block, bpath, `secretRef ${EXTRA_FIELDS[provider] ?? ''}`.trim(), {
       ...(provider === 'generic'
         ? {
             actions: {
@@ -70,9 +72,23 @@ export function parseWebhookReceivers(ctx: Ctx, v: unknown, path: Path): Webhook
     if (header !== undefined && !HEADER_NAME.test(header)) {
       ctx.problem([...bpath, 'signatureHeader'], 'must be an HTTP header name');
     }
+    const virtualRepo =
+      provider === 'artifactory'
+        ? strAt(ctx, block.virtualRepoName, [...bpath, 'virtualRepoName'])
+        : undefined;
+    if (virtualRepo !== undefined && !REPO_KEY.test(virtualRepo)) {
+      ctx.problem(
+        [...bpath, 'virtualRepoName'],
+        'must be an Artifactory repository key (letters, digits, "-", "_" or ".")',
+      );
+    }
     out.push({
       name,
-      [provider]: { secretRef: { name: secret }, ...(header ? { signatureHeader: header } : {}) },
+      [provider]: {
+        secretRef: { name: secret },
+        ...(header ? { signatureHeader: header } : {}),
+        ...(virtualRepo ? { virtualRepoName: virtualRepo } : {}),
+      },
     });
   });
   return out;

@@ -239,7 +239,6 @@ metadata:
     'document 3 (Warehouse "app", line 27): /spec/subscriptions/0/image/semverConstraint: is deprecated: use constraint',
     'document 3 (Warehouse "app", line 28): /spec/subscriptions/0/image/allowTags: is deprecated: use allowTagsRegexes',
     'document 3 (Warehouse "app", line 29): /spec/subscriptions/0/image/ignoreTags: is deprecated: use ignoreTagsRegexes',
-    'document 3 (Warehouse "app", line 32): /spec/subscriptions/2/chart: chart subscriptions are not supported yet by Ferry; skipped',
     'document 5 (Application "smoke", line 40): argoproj.io/v1alpha1 Application is not a Kargo resource; skipped',
     'document 6 (Namespace "plain", line 45): a Namespace without the label kargo.akuity.io/project: "true" is not a Project; skipped',
   ]);
@@ -283,6 +282,7 @@ metadata:
           discoveryLimit: 20,
         },
       },
+      { chart: { repoURL: 'oci://ghcr.io/acme/charts/app', discoveryLimit: 20 } },
     ],
   });
 });
@@ -479,7 +479,7 @@ test('every problem of a file is reported, each with its document, line and fiel
   - origin: { kind: Warehouse, name: app }
     sources: { direct: "yes", requiredSoakTime: 1d, availabilityStrategy: Every }
   - origin: { kind: Warehouse, name: app }
-    sources: { stages: [dev], autoPromotionOptions: { selectionPolicy: MatchUpstream } }
+    sources: { direct: true, stages: [dev, qa], autoPromotionOptions: { selectionPolicy: MatchUpstream } }
   - {}
 `,
       [
@@ -490,7 +490,8 @@ test('every problem of a file is reported, each with its document, line and fiel
         'document 1 (Stage "uat", line 11): /spec/requestedFreight/1/sources/direct: must be true or false',
         'document 1 (Stage "uat", line 11): /spec/requestedFreight/1/sources: needs direct: true or at least one upstream Stage in stages',
         'document 1 (Stage "uat", line 10): /spec/requestedFreight/1/origin: Freight from Warehouse "app" is requested more than once',
-        'document 1 (Stage "uat", line 13): /spec/requestedFreight/2/sources/autoPromotionOptions/selectionPolicy: MatchUpstream is not supported yet by Ferry',
+        'document 1 (Stage "uat", line 13): /spec/requestedFreight/2/sources/autoPromotionOptions/selectionPolicy: MatchUpstream cannot be used with direct: true (Freight straight from the Warehouse)',
+        'document 1 (Stage "uat", line 13): /spec/requestedFreight/2/sources/autoPromotionOptions/selectionPolicy: MatchUpstream needs exactly one upstream Stage in stages (found 2)',
         'document 1 (Stage "uat", line 12): /spec/requestedFreight/2/origin: Freight from Warehouse "app" is requested more than once',
         'document 1 (Stage "uat", line 14): /spec/requestedFreight/3/origin: required: where the Freight comes from',
         'document 1 (Stage "uat", line 14): /spec/requestedFreight/3/sources: needs direct: true or at least one upstream Stage in stages',
@@ -623,10 +624,10 @@ ${head('Stage', 'qa')}spec:
       ],
     ],
     [
-      'Warehouse with only unsupported subscriptions, and an empty one',
-      `${head('Warehouse', 'chart')}spec:\n  subscriptions:\n  - chart: { repoURL: oci://ghcr.io/acme/charts/app }\n---\n${head('Warehouse', 'none')}spec: {}\n`,
+      'Warehouse with a chart subscription lacking its name, and an empty one',
+      `${head('Warehouse', 'chart')}spec:\n  subscriptions:\n  - chart: { repoURL: https://charts.example.com }\n---\n${head('Warehouse', 'none')}spec: {}\n`,
       [
-        'document 1 (Warehouse "chart", line 8): /spec/subscriptions/0/chart: chart subscriptions are not supported yet by Ferry, and this Warehouse has no image or git subscription',
+        'document 1 (Warehouse "chart", line 8): /spec/subscriptions/0/chart/name: required when repoURL is an http(s):// chart repository: the name of the chart in its index.yaml',
         'document 2 (Warehouse "none", line 15): /spec/subscriptions: required: at least one subscription',
       ],
     ],

@@ -4,6 +4,7 @@
  */
 import { posix } from 'node:path';
 import {
+  type ChartSubscription,
   type CommitSelectionStrategy,
   DNS1123_SUBDOMAIN,
   type FreightRequest,
@@ -38,7 +39,7 @@ import {
   stringsAt,
 } from './read.ts';
 import { parseSemverConstraint } from './semver.ts';
-import { normalizeGit, normalizeImage } from './urls.ts';
+import { normalizeChart, normalizeGit, normalizeImage } from './urls.ts';
 
 const deprecated = (instead: string) => `is deprecated: use ${instead}`;
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -141,7 +142,7 @@ function parseImageSub(ctx: Ctx, o: Obj, p: Path): ImageSubscription {
     o,
     p,
     'repoURL imageSelectionStrategy tagSelectionStrategy constraint semverConstraint strictSemvers allowTags ' +
-      'allowTagsRegexes ignoreTags ignoreTagsRegexes platform discoveryLimit cacheByTag',
+      'allowTagsRegexes ignoreTags ignoreTagsRegexes platform discoveryLimit cacheByTag minimumAge',
     { insecureSkipTLSVerify: IGNORED, gitRepoURL: IGNORED },
   );
   const at = (k: string) => [...p, k];
@@ -218,7 +219,22 @@ function parseImageSub(ctx: Ctx, o: Obj, p: Path): ImageSubscription {
     ...(platform && { platform }),
     discoveryLimit: Number.isInteger(limit) ? (limit as number) : 20,
     ...(o.cacheByTag !== undefined && { cacheByTag: boolAt(ctx, o.cacheByTag, at('cacheByTag'), false) }),
+    ...minimumAgeAt(ctx, o.minimumAge, at('minimumAge')),
   };
+}
+
+/**
+ * Reads `minimumAge` (a Ferry extension of image subscriptions) as a Go duration of hours, minutes and
+ * seconds, normalised like `interval`; zero means no minimum and is dropped.
+ */
+function minimumAgeAt(ctx: Ctx, v: unknown, p: Path): { minimumAge?: string } {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'string' || !KARGO_DURATION.test(v)) {
+    ctx.problem(p, 'must be a duration in hours, minutes and seconds, like "24h" or "1h30m"');
+    return {};
+  }
+  const ns = parseGoDurationNs(v);
+  return ns > 0n ? { minimumAge: formatGoDurationNs(ns) } : {};
 }
 
 const COMMIT_STRATEGIES: readonly CommitSelectionStrategy[] = [
@@ -310,6 +326,60 @@ function parseGitSub(ctx: Ctx, o: Obj, p: Path): GitSubscription {
   };
 }
 
+/** Kargo's CRD pattern for a chart repository: `http(s)://` (a classic repository) or `oci://`. */
+const CHART_REPO = /^(((https?)|(oci)):\/\/)([\w\d.-]+)(:[\d]+)?(\/.*)*$/;
+
+/**
+ * Reads a `chart` subscription with Kargo's rules: `repoURL` is an HTTP(S) repository (then `name`,
+ * the chart in its index, is required) or `oci://registry/path/chart` (then `name` must be empty).
+ */
+function parseChartSub(ctx: Ctx, o: Obj, p: Path): ChartSubscription {
+  fields(ctx, o, p, 'repoURL name semverConstraint discoveryLimit', { insecureSkipTLSVerify: IGNORED });
+  const at = (k: string) => [...p, k];
+  const repoURL = strAt(
+    ctx,
+    o.repoURL,
+    at('repoURL'),
+    'the chart repository to watch, like https://charts.example.com or oci://ghcr.io/acme/charts/app',
+  );
+  if (repoURL !== undefined && !CHART_REPO.test(repoURL)) {
+    ctx.problem(
+      at('repoURL'),
+      'must be an http(s):// chart repository or an oci:// chart, like "https://charts.example.com" or ' +
+        '"oci://ghcr.io/acme/charts/app"',
+    );
+  }
+  const name = strAt(ctx, o.name, at('name')) || undefined;
+  const oci = repoURL?.startsWith('oci://') ?? false;
+  if (oci && name !== undefined) {
+    ctx.problem(at('name'), 'must be empty when repoURL starts with oci://: the URL already names the chart');
+  }
+  if (repoURL !== undefined && /^https?:\/\//.test(repoURL) && name === undefined) {
+    ctx.problem(
+      at('name'),
+      'required when repoURL is an http(s):// chart repository: the name of the chart in its index.yaml',
+    );
+  }
+  const semverConstraint = strAt(ctx, o.semverConstraint, at('semverConstraint')) || undefined;
+  if (semverConstraint !== undefined) {
+    try {
+      parseSemverConstraint(semverConstraint);
+    } catch (e) {
+      ctx.problem(at('semverConstraint'), `invalid SemVer constraint: ${message(e)}`);
+    }
+  }
+  const limit = o.discoveryLimit ?? 20;
+  if (!Number.isInteger(limit) || (limit as number) < 1 || (limit as number) > 100) {
+    ctx.problem(at('discoveryLimit'), 'must be a whole number from 1 to 100');
+  }
+  return {
+    repoURL: repoURL ?? '',
+    ...(name !== undefined && !oci && { name }),
+    ...(semverConstraint !== undefined && { semverConstraint }),
+    discoveryLimit: Number.isInteger(limit) ? (limit as number) : 20,
+  };
+}
+
 /** Parses a Warehouse's spec, filling in Kargo's defaults. */
 export function parseWarehouseSpec(ctx: Ctx, v: unknown): Warehouse['spec'] | undefined {
   const s = mapAt(ctx, v, ['spec'], 'the subscriptions of the Warehouse');
@@ -332,7 +402,6 @@ export function parseWarehouseSpec(ctx: Ctx, v: unknown): Warehouse['spec'] | un
     ctx.problem(['spec', 'freightCreationPolicy'], 'must be Automatic or Manual');
   }
   const subscriptions: Warehouse['spec']['subscriptions'] = [];
-  const others: Array<{ type: string; path: Path }> = [];
   const seen = new Map<string, number>();
   const list = listAt(ctx, s.subscriptions, ['spec', 'subscriptions']);
   if (list.length === 0) ctx.problem(['spec', 'subscriptions'], 'required: at least one subscription');
@@ -372,20 +441,28 @@ export function parseWarehouseSpec(ctx: Ctx, v: unknown): Warehouse['spec'] | un
       seen.set(key, first ?? i);
       subscriptions.push({ git: sub });
     } else if (type === 'chart') {
-      others.push({ type, path: [...p, type] });
+      const c = mapAt(ctx, o.chart, [...p, 'chart'], 'the chart subscription');
+      if (!c) return;
+      const sub = parseChartSub(ctx, c, [...p, 'chart']);
+      // As Kargo: one subscription per OCI chart, or per chart name in a classic repository.
+      const http = /^https?:\/\//.test(sub.repoURL);
+      const key = `chart:${normalizeChart(sub.repoURL)}${http ? `:${sub.name ?? ''}` : ''}`;
+      const first = seen.get(key);
+      if (sub.repoURL && first !== undefined) {
+        const at = pointer(['spec', 'subscriptions', first]);
+        ctx.problem(
+          [...p, 'chart', 'repoURL'],
+          http
+            ? `subscription for chart "${sub.name ?? ''}" already exists at ${at}`
+            : `subscription for chart already exists at ${at}`,
+        );
+      }
+      seen.set(key, first ?? i);
+      subscriptions.push({ chart: sub });
     } else {
       ctx.problem([...p, type], `subscription type "${type}" is not supported by Ferry`);
     }
   });
-  for (const { type, path } of others) {
-    if (subscriptions.length > 0)
-      ctx.warn(path, `${type} subscriptions are not supported yet by Ferry; skipped`);
-    else
-      ctx.problem(
-        path,
-        `${type} subscriptions are not supported yet by Ferry, and this Warehouse has no image or git subscription`,
-      );
-  }
   return {
     interval,
     freightCreationPolicy: policy as Warehouse['spec']['freightCreationPolicy'],
@@ -505,14 +582,19 @@ function parseRequests(ctx: Ctx, v: unknown): FreightRequest[] {
     }
     const apo = mapAt(ctx, src.autoPromotionOptions, [...sp, 'autoPromotionOptions']);
     if (apo) fields(ctx, apo, [...sp, 'autoPromotionOptions'], 'selectionPolicy');
-    if (apo?.selectionPolicy === 'MatchUpstream') {
-      ctx.problem(
-        [...sp, 'autoPromotionOptions', 'selectionPolicy'],
-        'MatchUpstream is not supported yet by Ferry',
-      );
-    }
+    const policyPath = [...sp, 'autoPromotionOptions', 'selectionPolicy'];
+    const policy = apo?.selectionPolicy;
+    if (policy !== undefined && policy !== '' && policy !== 'NewestFreight' && policy !== 'MatchUpstream')
+      ctx.problem(policyPath, 'must be NewestFreight or MatchUpstream');
     const direct = boolAt(ctx, src.direct, [...sp, 'direct'], false);
     const stages = stringsAt(ctx, src.stages, [...sp, 'stages']);
+    // Kargo's Stage webhook: MatchUpstream follows exactly one upstream Stage, never the Warehouse.
+    if (policy === 'MatchUpstream') {
+      if (direct)
+        ctx.problem(policyPath, 'MatchUpstream cannot be used with direct: true (Freight straight from the Warehouse)');
+      if (stages.length !== 1)
+        ctx.problem(policyPath, `MatchUpstream needs exactly one upstream Stage in stages (found ${stages.length})`);
+    }
     if (!direct && stages.length === 0)
       ctx.problem(sp, 'needs direct: true or at least one upstream Stage in stages');
     if (name === undefined) return;
@@ -526,6 +608,9 @@ function parseRequests(ctx: Ctx, v: unknown): FreightRequest[] {
         stages,
         ...(availabilityStrategy && stages.length > 0 ? { availabilityStrategy } : {}),
         ...(requiredSoakTime && stages.length > 0 ? { requiredSoakTime } : {}),
+        ...(policy === 'MatchUpstream' || policy === 'NewestFreight'
+          ? { autoPromotionOptions: { selectionPolicy: policy } }
+          : {}),
       },
     });
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalizeChart, normalizeGit, normalizeImage } from './urls.ts';
+import { gitRepoKey, normalizeChart, normalizeGit, normalizeImage } from './urls.ts';
 
 test('normalizeImage drops Docker Hub hosts and library/, keeps other registries', () => {
   const cases: Array<[string, string]> = [
@@ -59,4 +59,27 @@ test('normalizeGit gives one form per repository, and leaves what it cannot read
     ['github.com:example/repo', 'ssh://github.com/example/repo'],
   ];
   for (const [input, out] of cases) assert.equal(normalizeGit(input), out, input);
+});
+
+test('gitRepoKey gives every URL form of one repository the same key, and keeps others apart', () => {
+  const same = [
+    'https://github.com/acme/app',
+    'https://GitHub.com/Acme/App.git/',
+    'http://user:pw@github.com/acme/app.git',
+    'git@github.com:acme/app.git',
+    'ssh://git@github.com/acme/app',
+    'ssh://git@github.com:22/acme/app.git',
+    'git://github.com/acme/app.git',
+    'github.com:acme/app',
+  ];
+  for (const u of same) assert.equal(gitRepoKey(u), 'github.com/acme/app', u);
+  const cases: Array<[string, string]> = [
+    ['git@gitlab.example.com:/srv/acme/app.git', 'gitlab.example.com/srv/acme/app'],
+    ['https://[::1]:3000/acme/app.git', '[::1]/acme/app'],
+    ['https://dev.azure.com/org/proj/_git/app', 'dev.azure.com/org/proj/_git/app'],
+    ['https://github.com/acme/app-other', 'github.com/acme/app-other'],
+    ['https://github.com/', 'github.com'],
+    ['not a url', 'not a url'],
+  ];
+  for (const [input, out] of cases) assert.equal(gitRepoKey(input), out, input);
 });

@@ -87,3 +87,25 @@ export function normalizeGit(repoURL: string): string {
   const path = trimPath(scp[2] ?? '');
   return path === '' ? `ssh://${scp[1]}` : `ssh://${scp[1]}/${path}`;
 }
+
+/**
+ * The repository a git URL names, for matching a push webhook to git subscriptions: host and path,
+ * lower-cased, without scheme, user, port, trailing `/` or `.git`. Broader than {@link normalizeGit},
+ * which keeps `https://host/p` and `git@host:p` apart (they feed Freight ids): a sender names one
+ * form (`clone_url`, `git_http_url`, ...) while a Warehouse may subscribe with another, and a wrong
+ * match costs only one extra re-check. So `git@host:acme/app.git`, `ssh://git@host:22/acme/app`,
+ * `git://host/acme/app` and `https://host/Acme/App/` all give `host/acme/app`.
+ */
+export function gitRepoKey(repoURL: string): string {
+  const s = sanitize(repoURL).toLowerCase();
+  const url = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?([^/?#]*)([^?#]*)/.exec(s);
+  const scp = url ? undefined : /^(?:[^@/:]+@)?(\[[^\]]*\]|[^:/]+):(?!\/\/)(.*)$/.exec(s);
+  const found = url ?? scp;
+  if (!found) return s.replace(/\/+$/, '').replace(/\.git$/, '');
+  const host = (found[1] ?? '').replace(/:\d*$/, '');
+  const path = (found[2] ?? '')
+    .replace(/^\/+|\/+$/g, '')
+    .replace(/\.git$/, '')
+    .replace(/\/+$/, '');
+  return path === '' ? host : `${host}/${path}`;
+}

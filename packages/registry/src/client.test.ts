@@ -387,3 +387,62 @@ describe('RegistryClient.resolveTag and getManifest', () => {
     assert.equal(fake.calls.length, 0);
   });
 });
+
+describe('RegistryClient per-call credentials', () => {
+  // A bearer registry whose token service grants access only to user "a" (token "tok-a") or "b" ("tok-b").
+  const bearerRegistry = () =>
+    fakeFetch(({ url, headers }) => {
+      if (url.startsWith('https://auth.example/token')) {
+        const basic = headers.Authorization;
+        if (basic === undefined) return json(200, { token: 'tok-anon' });
+        const user = Buffer.from(basic.slice(6), 'base64').toString().split(':')[0];
+        return json(200, { token: `tok-${user}` });
+      }
+      const auth = headers.Authorization;
+      if (auth === 'Bearer tok-a' || auth === 'Bearer tok-b') return json(200, { tags: [auth.slice(11)] });
+      return json(401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }, {
+        'WWW-Authenticate': 'Bearer realm="https://auth.example/token",service="reg"',
+      });
+    });
+
+  it('keeps tokens apart per credentials, so one caller never uses another caller’s token', async () => {
+    const fake = bearerRegistry();
+    const client = new RegistryClient({ fetch: fake.fetch });
+    const as = (username: string) => ({ credentials: async () => ({ username, password: `pw-${username}` }) });
+    assert.deepEqual(await client.listTags('reg.example/app', as('a')), ['a']);
+    assert.deepEqual(await client.listTags('reg.example/app', as('b')), ['b']);
+    assert.deepEqual(await client.listTags('reg.example/app', as('a')), ['a']);
+    assert.equal(client.stats.tokenRequests, 2, 'one token per identity, then reused');
+    await assert.rejects(
+      client.listTags('reg.example/app', {
+        credentials: async () => undefined,
+        missingCredentialsHint: 'apply a Secret labelled kargo.akuity.io/cred-type: image with repoURL reg.example/app',
+      }),
+      (err: Error) => {
+        assert.ok(err instanceof RegistryAuthError);
+        assert.match(
+          err.message,
+          /access denied while listing tags \(HTTP 401, UNAUTHORIZED: authentication required\); apply a Secret labelled kargo.akuity.io\/cred-type: image with repoURL reg.example\/app$/,
+        );
+        return true;
+      },
+    );
+  });
+
+  it('falls back to the client-wide provider when the call has none, and never shows a password', async () => {
+    const fake = bearerRegistry();
+    const client = new RegistryClient({
+      fetch: fake.fetch,
+      credentials: (host) => (host === 'reg.example' ? { username: 'b', password: 'pw-b' } : undefined),
+    });
+    assert.deepEqual(await client.listTags('reg.example/app', { credentials: async () => undefined }), ['b']);
+    const wrong = fakeFetch(() =>
+      json(401, { errors: [{ code: 'UNAUTHORIZED', message: 'bad pw-secret-9' }] }, { 'WWW-Authenticate': 'Basic realm="r"' }),
+    );
+    const basic = new RegistryClient({ fetch: wrong.fetch });
+    await assert.rejects(
+      basic.listTags('reg.example/app', { credentials: async () => ({ username: 'u', password: 'pw-secret-9' }) }),
+      (err: Error) => !err.message.includes('pw-secret-9') && /\[redacted\]/.test(err.message),
+    );
+  });
+});

@@ -156,9 +156,34 @@ export interface RegistryStats {
   byMethodStatus: Record<string, number>;
 }
 
+/**
+ * Per-call options of the reading methods, for a client shared by many tenants (Projects): credentials
+ * that belong to the caller rather than to the client.
+ */
+export interface RegistryCallOptions {
+  /**
+   * Credentials for this call's repository, asked once per call. When it resolves undefined (or is absent)
+   * the client's {@link RegistryClientOptions.credentials} provider is used, e.g. a docker config file.
+   * Tokens obtained with them are cached apart from those of other credentials and of anonymous access.
+   */
+  credentials?: () => Promise<RegistryCredentials | undefined>;
+  /**
+   * What an authentication error advises when no credentials were found for the call, replacing the
+   * generic advice, e.g. which Secret to apply. Must not contain credentials.
+   */
+  missingCredentialsHint?: string;
+}
+
+/** Credentials resolved for one call, and its advice when there are none. */
+interface CallAuth {
+  credentials: RegistryCredentials | undefined;
+  hint: string | undefined;
+}
+
 interface Op {
   repo: ImageRepo;
   action: string;
+  auth?: CallAuth;
 }
 
 type HostAuth = { kind: 'basic' } | { kind: 'bearer'; realm: string; service: string | undefined };
@@ -245,9 +270,9 @@ export class RegistryClient {
    * Lists every tag of the repository, following `Link: <...>; rel="next"` pagination. Order is the
    * registry's; a repository whose tags were all deleted (`"tags": null`) has none.
    */
-  async listTags(repoURL: string): Promise<string[]> {
+  async listTags(repoURL: string, call?: RegistryCallOptions): Promise<string[]> {
     const repo = parseImageRepo(repoURL);
-    const op: Op = { repo, action: 'listing tags' };
+    const op: Op = { repo, action: 'listing tags', auth: await callAuth(call) };
     const first = `${this.#baseURL(repo)}/v2/${repo.repository}/tags/list`;
     const tags: string[] = [];
     const seen = new Set<string>();
@@ -279,25 +304,25 @@ export class RegistryClient {
    * Resolves a tag to its manifest digest with one HEAD request (which Docker Hub does not count against
    * pull limits); falls back to GET and hashing the body when the registry sends no `Docker-Content-Digest`.
    */
-  async resolveTag(repoURL: string, tag: string): Promise<TagResolution> {
+  async resolveTag(repoURL: string, tag: string, call?: RegistryCallOptions): Promise<TagResolution> {
     const repo = parseImageRepo(repoURL);
     assertTag(tag, repo);
-    const op: Op = { repo, action: `resolving tag "${tag}"` };
+    const op: Op = { repo, action: `resolving tag "${tag}"`, auth: await callAuth(call) };
     const res = await this.#send(op, 'HEAD', this.#manifestURL(repo, tag), MANIFEST_ACCEPT);
     if (!res.ok) throw await this.#errorFor(op, res);
     await res.body?.cancel();
     const digest = res.headers.get('docker-content-digest');
     const mediaType = contentType(res);
     if (digest !== null && isDigest(digest) && mediaType !== '') return { digest, mediaType };
-    const manifest = await this.getManifest(repoURL, tag);
+    const manifest = await this.#getManifest(repo, tag, op.auth);
     return { digest: manifest.digest, mediaType: manifest.mediaType };
   }
 
   /** Fetches and parses a manifest by tag or digest, verifying the digest of the bytes served. */
-  async getManifest(repoURL: string, reference: string): Promise<ManifestResult> {
+  async getManifest(repoURL: string, reference: string, call?: RegistryCallOptions): Promise<ManifestResult> {
     const repo = parseImageRepo(repoURL);
     assertReference(reference, repo);
-    return await this.#getManifest(repo, reference);
+    return await this.#getManifest(repo, reference, await callAuth(call));
   }
 
   /**
@@ -305,16 +330,22 @@ export class RegistryClient {
    * multi-platform index the entry for `platform` is read; without `platform`, linux/amd64 when the index
    * has it, else its first entry that names a real platform.
    */
-  async getImageInfo(repoURL: string, reference: string, platform?: ImagePlatform): Promise<ImageInfo> {
+  async getImageInfo(
+    repoURL: string,
+    reference: string,
+    platform?: ImagePlatform,
+    call?: RegistryCallOptions,
+  ): Promise<ImageInfo> {
     const repo = parseImageRepo(repoURL);
     assertReference(reference, repo);
-    const top = await this.#getManifest(repo, reference);
+    const auth = await callAuth(call);
+    const top = await this.#getManifest(repo, reference, auth);
     let image = top;
     if (
       isIndexMediaType(top.mediaType) ||
       (isRecord(top.manifest) && Array.isArray(top.manifest.manifests))
     ) {
-      const op: Op = { repo, action: `reading the image index "${reference}"` };
+      const op: Op = { repo, action: `reading the image index "${reference}"`, auth };
       const entries = indexEntries(top.manifest);
       if (entries === undefined) throw this.#badResponse(op, 'the index has no valid "manifests" array');
       const chosen = selectPlatform(entries, platform);
@@ -327,16 +358,16 @@ export class RegistryClient {
           { registry: repo.registry, repository: repo.repository },
         );
       }
-      image = await this.#getManifest(repo, chosen.digest);
+      image = await this.#getManifest(repo, chosen.digest, auth);
     }
-    const op: Op = { repo, action: `reading the image manifest ${image.digest}` };
+    const op: Op = { repo, action: `reading the image manifest ${image.digest}`, auth };
     const config =
       isRecord(image.manifest) && isRecord(image.manifest.config) ? image.manifest.config : undefined;
     const configDigest = config?.digest;
     if (typeof configDigest !== 'string' || !isDigest(configDigest)) {
       throw this.#badResponse(op, 'the manifest has no config descriptor (is it an image manifest?)');
     }
-    const blob = await this.#getBlobJson(repo, configDigest);
+    const blob = await this.#getBlobJson(repo, configDigest, auth);
     const inner = isRecord(blob.config) ? blob.config : {};
     const labels: Record<string, string> = {};
     if (isRecord(inner.Labels)) {
@@ -357,8 +388,8 @@ export class RegistryClient {
     };
   }
 
-  async #getManifest(repo: ImageRepo, reference: string): Promise<ManifestResult> {
-    const op: Op = { repo, action: `fetching manifest "${reference}"` };
+  async #getManifest(repo: ImageRepo, reference: string, auth: CallAuth | undefined): Promise<ManifestResult> {
+    const op: Op = { repo, action: `fetching manifest "${reference}"`, auth };
     const res = await this.#send(op, 'GET', this.#manifestURL(repo, reference), MANIFEST_ACCEPT);
     if (!res.ok) throw await this.#errorFor(op, res);
     const bytes = await this.#bytes(op, res);
@@ -380,8 +411,12 @@ export class RegistryClient {
     return { digest, mediaType, manifest };
   }
 
-  async #getBlobJson(repo: ImageRepo, digest: string): Promise<Record<string, unknown>> {
-    const op: Op = { repo, action: `fetching the image config ${digest}` };
+  async #getBlobJson(
+    repo: ImageRepo,
+    digest: string,
+    auth: CallAuth | undefined,
+  ): Promise<Record<string, unknown>> {
+    const op: Op = { repo, action: `fetching the image config ${digest}`, auth };
     const res = await this.#send(
       op,
       'GET',
@@ -406,7 +441,7 @@ export class RegistryClient {
     if (res.status !== 401) return res;
     // Basic credentials already sent were refused; asking again would only repeat the answer.
     if (known?.kind === 'basic') throw await this.#errorFor(op, res);
-    if (known?.kind === 'bearer') this.#tokens.delete(tokenKey(op.repo, scope));
+    if (known?.kind === 'bearer') this.#tokens.delete(this.#tokenKey(op, scope));
     const challenges = parseWwwAuthenticate(res.headers.get('www-authenticate'));
     await res.body?.cancel();
     const auth = await this.#answerChallenge(op, challenges, scope);
@@ -420,10 +455,10 @@ export class RegistryClient {
     const known = this.#hostAuth.get(op.repo.apiHost);
     if (known === undefined) return undefined;
     if (known.kind === 'basic') {
-      const credentials = this.#credentialsFor(op.repo);
+      const credentials = this.#credentialsFor(op);
       return credentials ? { kind: 'basic', header: basicHeader(credentials) } : undefined;
     }
-    const cached = this.#tokens.get(tokenKey(op.repo, scope));
+    const cached = this.#tokens.get(this.#tokenKey(op, scope));
     if (cached && cached.expiresAt > this.#now()) return { kind: 'bearer', header: `Bearer ${cached.token}` };
     // The realm is known, so a token for this scope is fetched now rather than after an anonymous 401.
     const token = await this.#token(op, known.realm, known.service, scope, scope);
@@ -439,11 +474,11 @@ export class RegistryClient {
       return { kind: 'bearer', header: `Bearer ${token}` };
     }
     if (challenges.some((c) => c.scheme === 'basic')) {
-      const credentials = this.#credentialsFor(op.repo);
+      const credentials = this.#credentialsFor(op);
       if (!credentials) {
         throw new RegistryAuthError(
           `${subject(op)}: authentication required while ${op.action} (HTTP 401, basic auth); ` +
-            `configure credentials for registry ${op.repo.registry}`,
+            (op.auth?.hint ?? `configure credentials for registry ${op.repo.registry}`),
           { registry: op.repo.registry, repository: op.repo.repository, status: 401 },
         );
       }
@@ -465,7 +500,7 @@ export class RegistryClient {
     scope: string,
     cacheScope: string,
   ): Promise<string> {
-    const key = tokenKey(op.repo, cacheScope);
+    const key = this.#tokenKey(op, cacheScope);
     const pending = this.#pendingTokens.get(key);
     if (pending) return pending;
     const request = this.#fetchToken(op, realm, service, scope, cacheScope).finally(() =>
@@ -500,7 +535,7 @@ export class RegistryClient {
     }
     if (service !== undefined) url.searchParams.set('service', service);
     url.searchParams.set('scope', scope);
-    const credentials = this.#credentialsFor(op.repo);
+    const credentials = this.#credentialsFor(op);
     const headers: Record<string, string> = { 'User-Agent': this.#userAgent, Accept: 'application/json' };
     if (credentials) {
       if (url.protocol !== 'https:' && !usesPlainHttp(url.host, this.#insecure)) {
@@ -575,7 +610,7 @@ export class RegistryClient {
         : DEFAULT_TOKEN_TTL_SECONDS;
     // Renew a little early so a token never expires between the cache check and the registry's check.
     const margin = Math.min(30, expiresIn / 2);
-    this.#tokens.set(tokenKey(op.repo, cacheScope), {
+    this.#tokens.set(this.#tokenKey(op, cacheScope), {
       token,
       expiresAt: this.#now() + (expiresIn - margin) * 1000,
     });
@@ -674,7 +709,7 @@ export class RegistryClient {
     const details = parseErrorBody(text).map((d) => ({ code: d.code, message: this.#redact(d.message) }));
     const status = `HTTP ${res.status}${details.length > 0 ? `, ${details.map(formatDetail).join('; ')}` : ''}`;
     const init = { registry: op.repo.registry, repository: op.repo.repository, status: res.status, details };
-    const credentials = this.#credentialsFor(op.repo);
+    const credentials = this.#credentialsFor(op);
     switch (res.status) {
       case 401:
       case 403:
@@ -752,13 +787,25 @@ export class RegistryClient {
   }
 
   #credentialsAdvice(op: Op, credentials: RegistryCredentials | undefined): string {
-    return credentials
-      ? `check the credentials configured for registry ${op.repo.registry} and that they may pull "${op.repo.repository}"`
-      : `no credentials are configured for registry ${op.repo.registry}; add them if the repository is private`;
+    if (credentials) {
+      return `check the credentials configured for registry ${op.repo.registry} and that they may pull "${op.repo.repository}"`;
+    }
+    return (
+      op.auth?.hint ??
+      `no credentials are configured for registry ${op.repo.registry}; add them if the repository is private`
+    );
   }
 
-  #credentialsFor(repo: ImageRepo): RegistryCredentials | undefined {
-    const credentials = this.#credentials?.(repo.registry);
+  // Tokens are cached per host, scope and identity: a token one caller's credentials earned must never
+  // serve another caller (another Project) or anonymous access.
+  #tokenKey(op: Op, scope: string): string {
+    const c = this.#credentialsFor(op);
+    const who = c ? createHash('sha256').update(`${c.username}\0${c.password}`).digest('hex').slice(0, 16) : '-';
+    return `${op.repo.apiHost} ${scope} ${who}`;
+  }
+
+  #credentialsFor(op: Op): RegistryCredentials | undefined {
+    const credentials = op.auth?.credentials ?? this.#credentials?.(op.repo.registry);
     if (credentials) {
       this.#secrets.add(credentials.password);
       this.#secrets.add(Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64'));
@@ -855,8 +902,9 @@ function subject(op: Op): string {
   return `repository "${op.repo.repository}" on registry ${op.repo.registry}`;
 }
 
-function tokenKey(repo: ImageRepo, scope: string): string {
-  return `${repo.apiHost} ${scope}`;
+async function callAuth(call: RegistryCallOptions | undefined): Promise<CallAuth | undefined> {
+  if (call === undefined) return undefined;
+  return { credentials: await call.credentials?.(), hint: call.missingCredentialsHint };
 }
 
 function basicHeader(credentials: RegistryCredentials): string {

@@ -3,6 +3,7 @@ export type {
   ImageInfo,
   ImagePlatform,
   ManifestResult,
+  RegistryCallOptions,
   RegistryClientOptions,
   RegistryRequestEvent,
   RegistrySpanHook,

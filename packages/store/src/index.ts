@@ -1,4 +1,6 @@
 export { Keys } from './keys.ts';
+export type { RepoCredentials, SecretAction, SecretStoreOptions } from './secrets.ts';
+export { SecretStore, secretKey } from './secrets.ts';
 export type {
   ApplyItem,
   ApplyOutcome,

@@ -15,6 +15,12 @@ export const Keys = {
   promotionTasks: (p: string) => `ferry:p:${p}:promotiontasks`,
   /** Hash: ClusterPromotionTask name → JSON PromotionTask, as applied. */
   clusterPromotionTasks: () => 'ferry:clusterpromotiontasks',
+  /** String per Secret: the Secret applied with `ferry apply`, AES-256-GCM sealed (see `SecretStore`). */
+  secret: (p: string, name: string) => `ferry:p:${p}:secret:${name}`,
+  /** Hash per Project and credential type: Secret name → JSON {repoURL, isRegex}; no secret values. */
+  credentialIndex: (p: string, type: string) => `ferry:p:${p}:creds:${type}`,
+  /** String per Project: counter bumped on every change of its credential Secrets (cache invalidation). */
+  credentialVersion: (p: string) => `ferry:p:${p}:creds:version`,
   // warehouse-poller: discovery results and schedule
   warehouseStatus: (p: string, w: string) => `ferry:p:${p}:warehouse:${w}:status`,
   pollSchedule: () => 'ferry:poll:due',
@@ -29,6 +35,8 @@ export const Keys = {
   registryBucket: (host: string) => `ferry:poll:bucket:${host}`,
   /** String per git subscription (SHA-256 of its fields): JSON {refsHash, commits} of its last discovery. */
   pollGitDiscovery: (subscription: string) => `ferry:poll:git:${subscription}`,
+  /** String per Helm repository index URL (SHA-256 of it): JSON {etag, lastModified, charts: name → versions}. */
+  pollHelmIndex: (urlHash: string) => `ferry:poll:helm:${urlHash}`,
   // freight-store: Freight and where it is verified
   freight: (p: string) => `ferry:p:${p}:freight`,
   freightAlias: (p: string) => `ferry:p:${p}:freight:alias`,
@@ -49,12 +57,16 @@ export const Keys = {
   promotionApprovals: (p: string, name: string) => `ferry:p:${p}:promotion:${name}:approvals`,
   /** Zset of `<p>/<s>` scored by when the Stage must be looked at again (a promotion window opens). */
   kicksDue: () => 'ferry:promoter:kicks:due',
+  /** Hash per Stage: origin (`Warehouse/<name>`) → JSON AutoPromotionHold. */
+  stageHolds: (p: string, s: string) => `ferry:p:${p}:stage:${s}:holds`,
   sequence: () => 'ferry:seq',
   // git-writer: outcomes of writes, leases
   gitWrite: (writeId: string) => `ferry:git:write:${writeId}`,
   // argocd-syncer: sync operations
   argocdOp: (opId: string) => `ferry:argocd:op:${opId}`,
   argocdInflight: () => 'ferry:argocd:inflight',
+  /** String per Stage: JSON StageHealth from watching its Argo CD Applications. */
+  stageHealth: (p: string, s: string) => `ferry:p:${p}:stagehealth:${s}`,
   // leases (any service, for its own work)
   lease: (name: string) => `ferry:lease:${name}`,
   fence: (name: string) => `ferry:fence:${name}`,

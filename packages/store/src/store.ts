@@ -1,4 +1,5 @@
 import type {
+  AutoPromotionHold,
   Freight,
   Project,
   ProjectConfig,
@@ -6,6 +7,7 @@ import type {
   PromotionStatus,
   PromotionTask,
   Stage,
+  StageHealth,
   Warehouse,
   WarehouseStatus,
 } from '@ferry/contracts';
@@ -735,6 +737,56 @@ export class Store {
 
   async inflightArgoCDOps(): Promise<string[]> {
     return this.redis.smembers(Keys.argocdInflight());
+  }
+
+  /** A Stage's health as argocd-syncer last stored it (`ferry:p:<p>:stagehealth:<s>`), if any. */
+  async getStageHealth(project: string, stage: string): Promise<StageHealth | undefined> {
+    return parse<StageHealth>(await this.redis.hget(Keys.stageHealth(project, stage), 'json'));
+  }
+
+  /**
+   * Stores a Stage's health unless its `fingerprint` (what matters, without timestamps) is the one
+   * stored: atomically, so of several replicas seeing the same change exactly one is told it
+   * changed. Returns `{ changed: false }` or `{ changed: true, previous }`.
+   */
+  async swapStageHealth(
+    project: string,
+    stage: string,
+    health: StageHealth,
+    fingerprint: string,
+  ): Promise<{ changed: boolean; previous?: StageHealth }> {
+    const out = (await this.redis.eval(
+      `local fp = redis.call('HGET', KEYS[1], 'fp')
+       if fp == ARGV[2] then return false end
+       local old = redis.call('HGET', KEYS[1], 'json')
+       redis.call('HSET', KEYS[1], 'json', ARGV[1], 'fp', ARGV[2])
+       return old or ''`,
+      1,
+      Keys.stageHealth(project, stage),
+      JSON.stringify(health),
+      fingerprint,
+    )) as string | null;
+    if (out === null) return { changed: false };
+    return { changed: true, ...(out ? { previous: JSON.parse(out) as StageHealth } : {}) };
+  }
+
+  /** Forgets a Stage's health (its Stage no longer names any Application). */
+  async deleteStageHealth(project: string, stage: string): Promise<void> {
+    await this.redis.del(Keys.stageHealth(project, stage));
+  }
+
+  // ---------------------------------------------------------------- auto-promotion holds (promoter)
+
+  /** The Stage's auto-promotion holds by origin key (`Warehouse/<name>`). */
+  async getStageHolds(project: string, stage: string): Promise<Record<string, AutoPromotionHold>> {
+    const all = await this.redis.hgetall(Keys.stageHolds(project, stage));
+    return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, JSON.parse(v) as AutoPromotionHold]));
+  }
+
+  /** Sets (a hand-picked Freight) or releases (the candidate promoted again) one origin's hold. */
+  async setStageHold(project: string, stage: string, origin: string, hold: AutoPromotionHold | null): Promise<void> {
+    if (hold) await this.redis.hset(Keys.stageHolds(project, stage), origin, JSON.stringify(hold));
+    else await this.redis.hdel(Keys.stageHolds(project, stage), origin);
   }
 
   // ---------------------------------------------------------------- leases

@@ -12,6 +12,7 @@ import {
   layoutPipeline,
   newestFirst,
   stageColours,
+  healthToneOf,
   stagePromotion,
   stagesHolding,
   toneOf,
@@ -330,6 +331,15 @@ function StageCard(props: {
           </span>
         ) : (
           <span class="badge neutral">never promoted</span>
+        )}
+        {stage.status?.health && (
+          <span
+            class={`badge small ${healthToneOf(stage.status.health.status)}`}
+            data-health={stage.status.health.status}
+            title={stage.status.health.issues.join('\n') || 'Argo CD Applications Healthy'}
+          >
+            {stage.status.health.status}
+          </span>
         )}
       </div>
     </div>

@@ -5,6 +5,7 @@ import {
   CARD,
   formatDuration,
   freightTag,
+  healthToneOf,
   layoutPipeline,
   newestFirst,
   stagePromotion,
@@ -134,9 +135,24 @@ test('the timeline is newest first; tags and tones read as shown', () => {
     newestFirst(list).map((f) => `${f.alias}:${freightTag(f)}`),
     ['new:1.1.0', 'old:1.0.0'],
   );
+  const charted = (repoURL: string, name: string): Freight => ({
+    ...freight('c', 'charted', '2026-01-03T00:00:00Z'),
+    images: [],
+    charts: [{ repoURL, name, version: '2.0.0' }],
+  });
+  assert.equal(freightTag(charted('https://charts.example.com', 'app')), 'app@2.0.0');
+  assert.equal(
+    freightTag(charted('oci://ghcr.io/acme/db', '')),
+    'db@2.0.0',
+    'an OCI chart is named by its URL',
+  );
   assert.deepEqual(
     ['Succeeded', 'Running', 'Pending', 'Failed', 'Errored', 'Aborted', undefined].map(toneOf),
     ['ok', 'running', 'waiting', 'bad', 'bad', 'neutral', 'neutral'],
+  );
+  assert.deepEqual(
+    ['Healthy', 'Progressing', 'Unknown', 'Unhealthy', 'NotApplicable', undefined].map(healthToneOf),
+    ['ok', 'running', 'waiting', 'bad', 'neutral', 'neutral'],
   );
 });
 

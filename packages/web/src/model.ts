@@ -171,7 +171,8 @@ export function freightTag(f: Freight): string {
   const commit = f.commits[0];
   if (commit) return commit.tag ?? commit.id.slice(0, 7);
   const chart = f.charts[0];
-  return chart ? `${chart.name}@${chart.version}` : '';
+  // An OCI chart has no name of its own (its repoURL names it): show the URL's last segment.
+  return chart ? `${chart.name || chart.repoURL.split('/').at(-1)}@${chart.version}` : '';
 }
 
 /** How a phase is shown: the colour family of its badge. */
@@ -197,6 +198,22 @@ export function toneOf(phase: PromotionPhase | string | undefined): Tone {
     case 'Failed':
     case 'Errored':
       return Tone.bad;
+    default:
+      return Tone.neutral;
+  }
+}
+
+/** The colour family of a Stage's health (`status.health.status`, Kargo's states). */
+export function healthToneOf(state: string | undefined): Tone {
+  switch (state) {
+    case 'Healthy':
+      return Tone.ok;
+    case 'Progressing':
+      return Tone.running;
+    case 'Unhealthy':
+      return Tone.bad;
+    case 'Unknown':
+      return Tone.waiting;
     default:
       return Tone.neutral;
   }

@@ -6,10 +6,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type AuthOptions, installAuth, liftQueryToken } from './auth/index.ts';
 import { installErrorHandler } from './errors.ts';
 import { ChangeFeed } from './feed.ts';
+import { freightCreateRoutes } from './routes/freight-create.ts';
 import { freightOperationRoutes } from './routes/freight-operations.ts';
 import { gateRoutes } from './routes/gates.ts';
 import { operationRoutes } from './routes/operations.ts';
+import { promotionDryRunRoutes } from './routes/promotion-dry-run.ts';
 import { resourceRoutes } from './routes/resources.ts';
+import { subscriptionTestRoutes } from './routes/subscription-test.ts';
 import { uiRoutes } from './routes/ui.ts';
 import { webhookRoutes } from './webhooks/index.ts';
 
@@ -63,6 +66,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(webhookRoutes, { deps });
   await app.register(freightOperationRoutes, { prefix: '/api/v1', deps });
   await app.register(gateRoutes, { prefix: '/api/v1', deps });
+  await app.register(freightCreateRoutes, { prefix: '/api/v1', deps });
+  await app.register(subscriptionTestRoutes, { prefix: '/api/v1', deps });
+  await app.register(promotionDryRunRoutes, { prefix: '/api/v1', deps });
   await app.register(uiRoutes);
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -18,6 +18,7 @@ const reason = (status: number) =>
     404: 'Not Found',
     409: 'Conflict',
     413: 'Payload Too Large',
+    422: 'Unprocessable Entity',
     429: 'Too Many Requests',
     500: 'Internal Server Error',
     503: 'Service Unavailable',

@@ -33,14 +33,19 @@ export async function stageView(store: Store, project: string, stage: Stage): Pr
       ...(finished.status.finishedAt ? { finishedAt: finished.status.finishedAt } : {}),
     };
   }
-  const [verification, verificationHistory] = await Promise.all([
+  const [verification, verificationHistory, health, holds] = await Promise.all([
     store.getStageVerification<{
       freight: string;
       promotion?: string;
       run: { phase: string; message?: string; startedAt: string; finishedAt?: string };
     }>(project, stage.metadata.name),
     store.stageVerificationHistory<VerificationRecord>(project, stage.metadata.name),
+    store.getStageHealth(project, stage.metadata.name),
+    store.getStageHolds(project, stage.metadata.name),
   ]);
+  // Health is argocd-syncer's (from watching the Stage's Applications); holds are the promoter's.
+  if (health) status.health = health;
+  if (Object.keys(holds).length > 0) status.autoPromotionHolds = holds;
   if (verification) {
     status.verification = {
       freight: verification.freight,

@@ -1,4 +1,4 @@
-import type { ArgoCDSourceUpdate } from '@ferry/contracts';
+import type { ArgoCDAppSelector, ArgoCDSourceUpdate } from '@ferry/contracts';
 import type { ArgoCDOpRecord } from '@ferry/store';
 
 /** One source of an Application (`spec.source` or an entry of `spec.sources`). */
@@ -22,9 +22,14 @@ export interface Application {
     resourceVersion?: string;
   };
   spec?: { source?: AppSource; sources?: AppSource[] };
-  operation?: { initiatedBy?: { username?: string }; info?: Array<{ name: string; value: string }> };
+  operation?: {
+    initiatedBy?: { username?: string };
+    info?: Array<{ name: string; value: string }>;
+    sync?: Record<string, unknown>;
+  };
   status?: {
     reconciledAt?: string;
+    conditions?: Array<{ type: string; message?: string }>;
     sync?: { status?: string; revision?: string; revisions?: string[] };
     health?: { status?: string; message?: string };
     operationState?: {
@@ -58,6 +63,14 @@ export interface SyncerOp extends ArgoCDOpRecord {
   promotion?: string;
   /** True until the sync operation was patched onto the app (e.g. while another operation runs). */
   pending?: boolean;
+  /** The Stage that asked (its health records what the app was synced to). */
+  stage?: string;
+  /** A selector operation: the label selector (Kargo's `apps[].selector`). */
+  selector?: ArgoCDAppSelector;
+  /** A selector operation: the operation ids of the matched apps, `<opId>@<app>`. */
+  children?: string[];
+  /** One app of a selector operation: the selector operation's id. */
+  parent?: string;
 }
 
 /** The annotation an Application carries to let a Stage sync it (as in Kargo). */

@@ -1,14 +1,8 @@
-import type { SyncArgoCDApp } from '@ferry/contracts';
+import type { ArgoCDAppSelector, DefinitionsApplied, SyncArgoCDApp } from '@ferry/contracts';
 import { argocdOperations, argocdWait, secondsBetween } from '@ferry/metrics';
 import { contextFromTraceparent, currentTraceId, Kinds, traceparentOf, withSpan } from '@ferry/observability';
 import { every, type RunningService, type ServiceDeps } from '@ferry/runtime';
-import {
-  CustomObjectsApi,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  Watch,
-} from '@kubernetes/client-node';
+import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import {
   type Application,
   authorizationProblem,
@@ -19,6 +13,9 @@ import {
   type SyncerOp,
   syncPatch,
 } from './evaluate.ts';
+import { selectorProblems, selectorString } from './health.ts';
+import { StageHealthTracker } from './stage-health.ts';
+import { AppWatch, type AppWatchOptions } from './watch.ts';
 
 const GROUP = 'argoproj.io';
 const VERSION = 'v1alpha1';
@@ -26,10 +23,22 @@ const PLURAL = 'applications';
 
 /** Options for tests. */
 export interface SyncerOptions {
+  /** Kubeconfig to use instead of `KUBECONFIG` / the default one. */
   kubeConfig?: KubeConfig;
+  /** The clock decisions use. */
   clock?: () => Date;
+  /** How often in-flight operations are looked at besides the watch (default 2 s). */
   pollMs?: number;
+  /** How often Stage definitions are re-read for health watches (default the reconcile interval). */
+  healthRefreshMs?: number;
+  /** Backoff and timeouts of the Application watches. */
+  watchOptions?: AppWatchOptions;
+  /** Called with the Stage health tracker once it runs (tests look at its watches). */
+  onHealthTracker?: (tracker: StageHealthTracker) => void;
 }
+
+/** A child operation of a selector operation: `<parent opId>@<app name>`. */
+const childOpId = (parent: string, app: string) => `${parent}@${app}`;
 
 const statusOf = (err: unknown): number | undefined => {
   const e = err as { code?: number; statusCode?: number };
@@ -127,9 +136,25 @@ export async function startArgoCDSyncer(
       }
     });
 
-  const finish = async (op: SyncerOp, state: SyncerOp['state'], message: string) => {
+  const finish = async (op: SyncerOp, state: SyncerOp['state'], message: string): Promise<void> => {
     const done: SyncerOp = { ...op, state, message, finishedAt: clock().toISOString() };
     await store.putArgoCDOp(done);
+    if (state === 'Healthy' && op.mode !== 'wait' && op.stage && !op.children) {
+      // What the Promotion synced the app to is what its Stage's health checks from now on.
+      await tracker
+        ?.recordDesired(
+          op.project,
+          op.stage,
+          { ...(op.cluster ? { cluster: op.cluster } : {}), namespace: op.appNamespace, name: op.appName },
+          op.revisions ?? (op.revision ? [op.revision] : []),
+        )
+        .catch((err) => log.warn({ err, op: op.opId }, 'recording desired revisions failed'));
+    }
+    if (op.parent) {
+      // One app of a selector operation: the Promotion only waits for the whole of it.
+      log.info({ op: op.opId, app: where(op), state, message }, 'argo cd operation finished');
+      return settleParent(op.parent);
+    }
     const outcome = state === 'Healthy' ? 'healthy' : state === 'Failed' ? 'failed' : 'errored';
     argocdOperations.inc({ outcome });
     const waited = secondsBetween(op.startedAt, done.finishedAt);
@@ -181,14 +206,34 @@ export async function startArgoCDSyncer(
     log.info({ op: op.opId, app: where(op), revisions: desired.revisions }, 'argo cd sync requested');
   };
 
+  /** A selector operation ends when every app's operation has: Failed or Errored wins, with every message. */
+  const settleParent = async (parentId: string): Promise<void> => {
+    const parent = (await store.getArgoCDOp(parentId)) as SyncerOp | undefined;
+    if (parent?.state !== 'Running' || !parent.children) return;
+    const kids = await Promise.all(parent.children.map((id) => store.getArgoCDOp(id)));
+    if (kids.some((k) => !k || k.state === 'Running')) return;
+    const state = kids.some((k) => k?.state === 'Errored')
+      ? 'Errored'
+      : kids.some((k) => k?.state === 'Failed')
+        ? 'Failed'
+        : 'Healthy';
+    const bad = kids.filter((k) => k && k.state !== 'Healthy');
+    const message =
+      state === 'Healthy'
+        ? `${kids.length} Application(s) matching ${parent.appName} Synced and Healthy: ${kids.map((k) => (k as SyncerOp).appName).join(', ')}`
+        : bad.map((k) => k?.message ?? '').join('; ');
+    await finish(parent, state, message);
+  };
+
   const patching = new Set<string>();
-  const check = async (opId: string, seen?: Application) => {
+  const check = async (opId: string, seen?: Application): Promise<void> => {
     const op = (await store.getArgoCDOp(opId)) as SyncerOp | undefined;
     if (!op) return;
     if (op.state !== 'Running') {
       await store.putArgoCDOp(op); // drops it from the in-flight set
       return;
     }
+    if (op.children) return settleParent(op.opId);
     const cluster = clusterOf(op.cluster);
     if (!cluster) return finish(op, 'Errored', `cluster ${op.cluster} is no longer in the kubeconfig`);
     const app = seen ?? (await getApp(cluster, op.appNamespace, op.appName, op.traceparent));
@@ -230,6 +275,7 @@ export async function startArgoCDSyncer(
       ...(cmd.sources?.length ? { sources: cmd.sources } : {}),
       pending: mode === 'sync',
       promotion: cmd.promotion,
+      stage: cmd.stage,
     };
     const existing = (await store.getArgoCDOp(cmd.opId)) as SyncerOp | undefined;
     if (existing) {
@@ -245,6 +291,7 @@ export async function startArgoCDSyncer(
         `cluster "${cmd.cluster}" is not a context of the argocd-syncer's kubeconfig (contexts: ${[...clusters.keys()].join(', ')}): fix apps[].cluster or add the context`,
       );
     }
+    if (cmd.selector) return startSelected(cmd, op, cluster, cmd.selector);
     const app = await getApp(cluster, cmd.appNamespace, cmd.appName);
     if (!app) {
       return finish(
@@ -268,40 +315,143 @@ export async function startArgoCDSyncer(
     if (who) log.info({ op: cmd.opId, app: where(op), initiatedBy: who }, 'waiting for a running operation');
   };
 
-  // Watch every Application of every cluster; an event for an app with operations in flight re-checks them.
-  const watches = new Map<string, { abort(): void }>();
-  let stopped = false;
-  const watch = async (cluster: Cluster) => {
-    if (stopped) return;
-    try {
-      const req = await new Watch(cluster.kc).watch(
-        `/apis/${GROUP}/${VERSION}/${PLURAL}`,
-        {},
-        (_type: string, obj: Application) => {
-          void (async () => {
-            for (const opId of await store.inflightArgoCDOps()) {
-              const op = (await store.getArgoCDOp(opId)) as SyncerOp | undefined;
-              if (
-                op &&
-                (op.cluster || defaultCluster) === cluster.name &&
-                op.appName === obj.metadata.name &&
-                op.appNamespace === obj.metadata.namespace
-              )
-                await check(opId, obj);
-            }
-          })().catch((err) => log.error({ err, cluster: cluster.name }, 'watch event handling failed'));
-        },
-        () => {
-          if (!stopped) setTimeout(() => void watch(cluster), 1000);
-        },
+  /**
+   * Kargo's `apps[].selector`: every Application in the namespace whose labels match, skipping those
+   * not authorized for the Stage; every one's sources must take the updates before any is touched.
+   * One child operation per app (`<opId>@<app>`); the parent ends when they all have.
+   */
+  const startSelected = async (
+    cmd: SyncArgoCDApp,
+    op: SyncerOp,
+    cluster: Cluster,
+    selector: ArgoCDAppSelector,
+  ) => {
+    const sel = selectorString(selector);
+    const bad = selectorProblems(selector, 'apps[].selector');
+    if (bad.length > 0) return finish(op, 'Errored', `invalid selector: ${bad.join('; ')}`);
+    const list = (await cluster.api.listNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: cmd.appNamespace,
+      plural: PLURAL,
+      labelSelector: sel,
+    })) as { items?: Application[] };
+    const all = (list.items ?? []).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    const mode = op.mode ?? 'sync';
+    const mine = mode === 'sync' ? all.filter((a) => !authorizationProblem(a, cmd.project, cmd.stage)) : all;
+    const ns = `namespace "${cmd.appNamespace}"${cmd.cluster ? ` of cluster "${cmd.cluster}"` : ''}`;
+    if (all.length === 0)
+      return finish(
+        op,
+        'Errored',
+        `no Argo CD Applications found matching selector "${sel}" in ${ns}: fix apps[].selector or label the Applications`,
       );
-      watches.set(cluster.name, req);
-    } catch (err) {
-      log.warn({ err, cluster: cluster.name }, 'watch of applications failed; retrying');
-      if (!stopped) setTimeout(() => void watch(cluster), 2000);
+    if (mine.length === 0)
+      return finish(
+        op,
+        'Errored',
+        `found ${all.length} Application(s) matching selector "${sel}" in ${ns}, but none is authorized for Stage ${cmd.project}:${cmd.stage}: add the annotation kargo.akuity.io/authorized-stage: "${cmd.project}:${cmd.stage}"`,
+      );
+    if (mode === 'sync') {
+      const incompatible: string[] = [];
+      for (const app of mine) {
+        try {
+          desiredSources(app, cmd.sources ?? [], cmd.revision);
+        } catch (err) {
+          if (err instanceof SourceUpdateError) incompatible.push(err.message);
+          else throw err;
+        }
+      }
+      if (incompatible.length > 0)
+        return finish(
+          op,
+          'Errored',
+          `selected Applications must have compatible sources; ${incompatible.length} incompatible, so no Application was updated: ${incompatible.join('; ')}`,
+        );
     }
+    const children = mine.map((a) => childOpId(cmd.opId, a.metadata.name));
+    for (const [i, app] of mine.entries()) {
+      await store.createArgoCDOp({
+        ...op,
+        opId: children[i] as string,
+        appName: app.metadata.name,
+        parent: cmd.opId,
+      } as SyncerOp);
+    }
+    if (!(await store.createArgoCDOp({ ...op, pending: false, children, selector } as SyncerOp))) return;
+    log.info({ op: cmd.opId, selector: sel, apps: mine.map((a) => a.metadata.name) }, 'selector matched');
+    for (const id of children) await check(id);
   };
-  for (const cluster of clusters.values()) await watch(cluster);
+
+  // Watch every Application of every cluster (list, then watch from its resourceVersion): an event
+  // for an app with operations in flight re-checks them, and Stages naming the app get new health.
+  let stopped = false;
+  let tracker: StageHealthTracker | undefined;
+  const clusterWatches = new Map<string, AppWatch>();
+  const onAppEvent = (cluster: Cluster, key: string, obj: Application | undefined) => {
+    tracker?.appChanged(cluster.name, key);
+    if (!obj) return;
+    void (async () => {
+      for (const opId of await store.inflightArgoCDOps()) {
+        const op = (await store.getArgoCDOp(opId)) as SyncerOp | undefined;
+        if (
+          op &&
+          !op.children &&
+          (op.cluster || defaultCluster) === cluster.name &&
+          op.appName === obj.metadata.name &&
+          op.appNamespace === obj.metadata.namespace
+        )
+          await check(opId, obj);
+      }
+    })().catch((err) => log.error({ err, cluster: cluster.name }, 'watch event handling failed'));
+  };
+  for (const cluster of clusters.values()) {
+    const w = new AppWatch(
+      { cluster: cluster.name, kc: cluster.kc, api: cluster.api },
+      log,
+      {
+        onChange: (key, obj) => onAppEvent(cluster, key, obj),
+        onResync: () => tracker?.clusterResynced(cluster.name),
+      },
+      options.watchOptions,
+    );
+    clusterWatches.set(cluster.name, w);
+  }
+  await Promise.all([...clusterWatches.values()].map((w) => w.start()));
+
+  tracker = new StageHealthTracker({
+    store,
+    bus,
+    log,
+    clock,
+    clusters: new Map([...clusters].map(([n, c]) => [n, { cluster: n, kc: c.kc, api: c.api }])),
+    defaultCluster,
+    clusterWatches,
+    ...(options.watchOptions ? { watchOptions: options.watchOptions } : {}),
+  });
+  const healthTracker = tracker;
+  options.onHealthTracker?.(healthTracker);
+  await healthTracker.refresh().catch((err) => log.error({ err }, 'stage health refresh failed'));
+  // Every replica keeps its own watches, so each hears of applied definitions (core subscription,
+  // not the shared durable consumer); one it misses is caught by the slow refresh below.
+  const definitions = bus.nc.subscribe('ferry.v1.definition.applied.>', {
+    callback: (err, msg) => {
+      if (err || stopped) return;
+      let kinds: string[] = [];
+      try {
+        kinds = (msg.json() as DefinitionsApplied).resources.map((r) => r.kind);
+      } catch {
+        return;
+      }
+      if (kinds.length > 0 && !kinds.includes('Stage') && !kinds.includes('Project')) return;
+      void healthTracker.refresh().catch((e) => log.error({ err: e }, 'stage health refresh failed'));
+    },
+  });
+  const healthRefresh = every(
+    options.healthRefreshMs ?? config.reconcileIntervalMs,
+    () => healthTracker.refresh(),
+    log,
+  );
 
   const poll = every(
     options.pollMs ?? 2000,
@@ -343,9 +493,12 @@ export async function startArgoCDSyncer(
   return {
     stop: async () => {
       stopped = true;
+      definitions.unsubscribe();
       await consumer.stop();
       await poll.stop();
-      for (const w of watches.values()) w.abort();
+      await healthRefresh.stop();
+      healthTracker.stop();
+      for (const w of clusterWatches.values()) w.stop();
     },
   };
 }

@@ -3,7 +3,7 @@ import { KARGO_API_VERSION } from '@ferry/contracts';
 import { freightAlias, freightId } from '@ferry/kargo';
 
 /**
- * Builds the Freight that a discovery describes (images and git commits): id as Kargo computes it, alias derived
+ * Builds the Freight that a discovery describes (images, git commits, Helm charts): id as Kargo computes it, alias derived
  * from the id (so a redelivered message yields the same alias), status empty.
  */
 export function freightFromDiscovery(
@@ -22,7 +22,9 @@ export function freightFromDiscovery(
     ...(c.message ? { message: c.message } : {}),
     ...(c.author ? { author: c.author } : {}),
   }));
-  const id = freightId({ origin, images, commits, charts: [] });
+  // In subscription order, as Kargo lists them; the id sorts the artifacts itself, so order cannot change it.
+  const charts = (msg.charts ?? []).map((c) => ({ repoURL: c.repoURL, name: c.name, version: c.version }));
+  const id = freightId({ origin, images, commits, charts });
   const alias = freightAlias(id, aliasTaken);
   return {
     apiVersion: KARGO_API_VERSION,
@@ -37,7 +39,7 @@ export function freightFromDiscovery(
     origin,
     images,
     commits,
-    charts: [],
+    charts,
     status: { verifiedIn: {}, approvedFor: {}, currentlyIn: {} },
   };
 }

@@ -107,6 +107,7 @@ export async function advancePromotion(
         outputs: status.state,
         images: freight.images,
         commits: freight.commits,
+        charts: freight.charts,
         steps: outcomes(i),
         // A step inflated from a PromotionTask sees its sibling steps' outputs as `task.outputs`.
         ...(alias.includes(TASK_ALIAS_SEPARATOR)

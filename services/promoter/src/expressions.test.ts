@@ -9,6 +9,10 @@ const scope: ExpressionScope = {
   outputs: { 'update-image': { commitMessage: 'Updated images' }, push: { commit: 'abc' } },
   images: [{ repoURL: 'registry.example/app', tag: 'v1.2.3', digest: 'sha256:d' }],
   commits: [{ repoURL: 'https://git.example/acme/config.git', id: 'c0ffee', tag: 'v2.0.0', message: 'bump' }],
+  charts: [
+    { repoURL: 'https://charts.example', name: 'app', version: '1.4.0' },
+    { repoURL: 'oci://registry.example/charts/db', name: '', version: '2.1.0' },
+  ],
   steps: [
     { alias: 'a', status: 'Succeeded', continueOnError: false },
     { alias: 'b', status: 'Errored', continueOnError: true },
@@ -30,6 +34,11 @@ test('evaluate: values and types', () => {
     ["${{ commitFrom('https://GIT.example/acme/config/').Tag }}", 'v2.0.0'],
     ["${{ commitFrom('https://git.example/acme/config').Branch }}", ''],
     ["${{ commitFrom('https://git.example/acme/config').message }}", 'bump'],
+    ["${{ chartFrom('https://charts.example', 'app').Version }}", '1.4.0'],
+    ["${{ chartFrom('https://Charts.example', 'app').version }}", '1.4.0'],
+    ["${{ chartFrom('oci://registry.example/charts/db').Version }}", '2.1.0'],
+    ["${{ chartFrom('oci://registry.example/charts/db', warehouse('app')).Name }}", ''],
+    ["${{ chartFrom('oci://registry.example/charts', 'db').RepoURL }}", 'oci://registry.example/charts/db'],
     ["${{ warehouse('app') }}", { kind: 'Warehouse', name: 'app' }],
     ["${{ semverParse('v1.2.3-rc.1+b5').Minor }}", 2],
     ["${{ semverParse('1.2.3-rc.1+b5').Prerelease }}", 'rc.1'],
@@ -54,7 +63,7 @@ test('evaluate: errors name the place and the problem', () => {
     ['${{ nope.x }}', 'config: unknown name "nope" in expression (known: ctx, vars, outputs)'],
     [
       '${{ env("HOME") }}',
-      'config: unknown function "env" in expression (known: quote, imageFrom, commitFrom, warehouse, semverParse, semverDiff, success, failure, always, status)',
+      'config: unknown function "env" in expression (known: quote, imageFrom, commitFrom, chartFrom, warehouse, semverParse, semverDiff, success, failure, always, status)',
     ],
     ['${{ 1 + }}', 'config: expression "1 +" is not valid: Unexpected end of expression: 1 +'],
     [
@@ -68,6 +77,14 @@ test('evaluate: errors name the place and the problem', () => {
     [
       "${{ commitFrom('https://git.example/other') }}",
       'config: expression "commitFrom(\'https://git.example/other\')" failed: commitFrom: the Freight has no commit from https://git.example/other (it has: https://git.example/acme/config.git)',
+    ],
+    [
+      "${{ chartFrom('https://charts.example', 'web') }}",
+      "config: expression \"chartFrom('https://charts.example', 'web')\" failed: chartFrom: the Freight has no chart web from https://charts.example (it has: https://charts.example app, oci://registry.example/charts/db)",
+    ],
+    [
+      "${{ chartFrom('https://charts.example') }}",
+      'config: expression "chartFrom(\'https://charts.example\')" failed: chartFrom: the Freight has no chart https://charts.example (it has: https://charts.example app, oci://registry.example/charts/db)',
     ],
     [
       "${{ semverParse('latest') }}",

@@ -7,8 +7,8 @@
  * Differences from Kargo worth knowing: objects have no methods, so `semverParse()` returns the
  * parts as fields (`semverParse(v).Minor`, not `.Minor()`); `and`/`or` are spelled `&&`/`||`.
  */
-import type { FreightCommit, FreightImage } from '@ferry/contracts';
-import { normalizeGit } from '@ferry/kargo';
+import type { FreightChart, FreightCommit, FreightImage } from '@ferry/contracts';
+import { normalizeChart, normalizeGit } from '@ferry/kargo';
 import { Jexl } from 'jexl';
 import semver from 'semver';
 
@@ -29,6 +29,8 @@ export interface ExpressionScope {
   images?: readonly FreightImage[];
   /** The target Freight's git commits, for `commitFrom()`; empty when the Freight has none. */
   commits?: readonly FreightCommit[];
+  /** The target Freight's Helm charts, for `chartFrom()`; empty when the Freight has none. */
+  charts?: readonly FreightChart[];
   /** The steps before this one, for `success()`, `failure()` and `status()`. */
   steps?: readonly StepOutcome[];
   /** Further names one step's own expressions may start from (the `http` step's `response`). */
@@ -41,6 +43,30 @@ const ROOTS = ['ctx', 'vars', 'outputs'] as const;
 const EXPR = /\$\{\{\s*(.*?)\s*\}\}/g;
 // One expression and nothing else: `${{ a }}:${{ b }}` is a template, not one expression.
 const WHOLE = /^\$\{\{\s*((?:(?!\}\}).)*?)\s*\}\}$/s;
+
+/**
+ * The chart of `charts` from `repoURL` (compared after Kargo's normalisation: case, `oci://`) named `name`.
+ * As Kargo's `helm-update-chart` does, an `oci://` repository with a name means the chart
+ * `<repoURL>/<name>`, which Freight records with an empty name. Undefined when there is none.
+ */
+export function findChart(
+  charts: readonly FreightChart[] | undefined,
+  repoURL: string,
+  name?: string,
+): FreightChart | undefined {
+  let repo = repoURL;
+  let chart = name ?? '';
+  if (repo.startsWith('oci://') && chart !== '') {
+    repo = `${repo.replace(/\/$/, '')}/${chart}`;
+    chart = '';
+  }
+  const wanted = normalizeChart(repo);
+  return charts?.find((c) => c.name === chart && normalizeChart(c.repoURL) === wanted);
+}
+
+/** How a Freight's charts are listed in errors: `repo` for OCI, `repo name` for a classic repository. */
+export const describeCharts = (charts: readonly FreightChart[] | undefined): string =>
+  charts?.map((c) => (c.name ? `${c.repoURL} ${c.name}` : c.repoURL)).join(', ') || 'none';
 
 /** True when a step outcome counts against `success()`. */
 const failed = (s: StepOutcome) => (s.status === 'Failed' || s.status === 'Errored') && !s.continueOnError;
@@ -80,6 +106,16 @@ function functions(scope: ExpressionScope): Record<string, (...args: unknown[]) 
         Message: commit.message ?? '',
         Author: commit.author ?? '',
       };
+    },
+    chartFrom: (repoURL, name) => {
+      // Kargo's optional second argument may be the Freight origin (`warehouse(...)`), not a name.
+      const chartName = typeof name === 'string' ? name : undefined;
+      const chart = findChart(scope.charts, String(repoURL), chartName);
+      if (!chart) {
+        const which = chartName ? `chart ${chartName} from ${String(repoURL)}` : `chart ${String(repoURL)}`;
+        throw new Error(`chartFrom: the Freight has no ${which} (it has: ${describeCharts(scope.charts)})`);
+      }
+      return { ...chart, RepoURL: chart.repoURL, Name: chart.name, Version: chart.version };
     },
     warehouse: (name) => ({ kind: 'Warehouse', name: String(name) }),
     semverParse: (v) => {

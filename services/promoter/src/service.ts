@@ -2,11 +2,20 @@ import { isFinished } from '@ferry/analysis';
 import type { Freight, Promotion, Stage } from '@ferry/contracts';
 import { isTerminalPhase, KARGO_API_VERSION } from '@ferry/contracts';
 import { autoPromotionEnabled, freightAvailability, inflateTaskSteps, stagesFedBy } from '@ferry/kargo';
+import {
+  AUTO_PROMOTION_ACTOR,
+  candidateFor,
+  decideAutoPromotion,
+  holdIntent,
+  originKey,
+  selectionPolicyOf,
+} from './auto-promotion.ts';
 import { recordPromotionFinished, recordQueue } from '@ferry/metrics';
 import { contextFromTraceparent, traceparentOf, withSpan } from '@ferry/observability';
 import { every, type RunningService, type ServiceDeps } from '@ferry/runtime';
 import { advancePromotion } from './execute.ts';
 import { promotionNameFor, stageOfPromotion } from './names.ts';
+import { startPlanResponder } from './plan.ts';
 import { stepPorts } from './steps/ports.ts';
 import { Verifier, verifies } from './verification.ts';
 import { windowDecision } from './windows.ts';
@@ -82,6 +91,9 @@ export async function startPromoter(
     };
     const seq = await store.createPromotion(promotion);
     if (seq === 0) return false;
+    await applyHoldIntent(project, stage, freight, promotion).catch((err) =>
+      log.error({ err, promotion: name }, 'auto-promotion hold not updated'),
+    );
     log.info(
       { project, stage: stage.metadata.name, promotion: name, freight: freight.metadata.name, requestedBy },
       'promotion created',
@@ -92,6 +104,55 @@ export async function startPromoter(
       `promotion-created:${project}:${name}`,
     );
     return true;
+  };
+
+  /** The auto-promotion candidate of one origin of a Stage (NewestFreight or MatchUpstream). */
+  const candidateOf = async (project: string, stage: Stage, warehouse: string): Promise<string | undefined> => {
+    const request = stage.spec.requestedFreight.find((r) => r.origin.name === warehouse);
+    if (!request) return undefined;
+    const all = await store.listFreight(project, warehouse);
+    const available = all.filter((f) => freightAvailability(stage, f, clock()).available);
+    let upstreamCurrent: string | undefined;
+    const upstream = request.sources.stages[0];
+    if (selectionPolicyOf(request) === 'MatchUpstream' && upstream) {
+      const ids = new Set(all.map((f) => f.metadata.name));
+      upstreamCurrent = (await store.stageHistory(project, upstream)).find((h) => ids.has(h.freight))?.freight;
+    }
+    return candidateFor({ request, available, ...(upstreamCurrent ? { upstreamCurrent } : {}) });
+  };
+
+  /**
+   * A Promotion asked for by hand sets or releases the Stage's hold on its Freight's origin (Kargo's
+   * hold semantics; Ferry applies the intent when the Promotion is created, Kargo when it ends).
+   */
+  const applyHoldIntent = async (project: string, stage: Stage, freight: Freight, promotion: Promotion) => {
+    const requestedBy = promotion.status.requestedBy ?? '';
+    if (requestedBy === AUTO_PROMOTION_ACTOR) return;
+    const enabled = autoPromotionEnabled(await store.getProjectConfig(project), stage);
+    const warehouse = freight.origin.name;
+    const intent = holdIntent({
+      requestedBy,
+      autoPromotionEnabled: enabled,
+      freight: freight.metadata.name,
+      candidate: enabled ? await candidateOf(project, stage, warehouse) : undefined,
+    });
+    if (!intent) return;
+    const key = originKey(warehouse);
+    await store.setStageHold(
+      project,
+      stage.metadata.name,
+      key,
+      intent === 'hold'
+        ? {
+            freight: freight.metadata.name,
+            origin: { kind: 'Warehouse', name: warehouse },
+            promotion: promotion.metadata.name,
+            actor: requestedBy,
+            createdAt: promotion.status.createdAt ?? clock().toISOString(),
+          }
+        : null,
+    );
+    log.info({ project, stage: stage.metadata.name, origin: key, intent }, 'auto-promotion hold updated');
   };
 
   /** Runs the Stage's queue as far as it goes. Serialised per Stage by a lease. */
@@ -355,6 +416,19 @@ export async function startPromoter(
             `verify:${project}:${promotion.spec.freight}:${stageName}`,
           );
         }
+        if (next.phase === 'Succeeded' && changed && stage) {
+          // MatchUpstream Stages follow what this Stage runs now, a rollback included (whose
+          // Freight was verified here before, so no FreightVerified announces it).
+          const followers = (list: Stage[]) =>
+            stagesFedBy(list, stageName).filter((s) =>
+              s.spec.requestedFreight.some(
+                (r) => r.sources.stages.includes(stageName) && selectionPolicyOf(r) === 'MatchUpstream',
+              ),
+            );
+          await autoPromote(project, promotion.spec.freight, followers).catch((err) =>
+            log.error({ err, stage: stageName }, 'MatchUpstream auto-promotion failed'),
+          );
+        }
         // Not finished means a step waits for git-writer or Argo CD: their facts kick us again.
         return !isTerminalPhase(next.phase);
       },
@@ -382,23 +456,46 @@ export async function startPromoter(
       if (!autoPromotionEnabled(pc, stage)) continue;
       if (!freightAvailability(stage, freight, clock()).available) continue;
       if (!(stage.spec.promotionTemplate?.spec.steps.length ?? 0)) continue;
-      // Newest Freight wins: never auto-promote something older than what the Stage has had.
+      const request = stage.spec.requestedFreight.find((r) => r.origin.name === freight.origin.name);
       const history = await store.listPromotions(project, stage.metadata.name);
-      const newer = await Promise.all(history.map((p) => store.getFreight(project, p.spec.freight)));
-      if (
-        newer.some(
-          (f) => f && (f.metadata.creationTimestamp ?? '') > (freight.metadata.creationTimestamp ?? ''),
+      const holds = await store.getStageHolds(project, stage.metadata.name);
+      let round = 0;
+      if (request && selectionPolicyOf(request) === 'MatchUpstream') {
+        const ids = new Set((await store.listFreight(project, freight.origin.name)).map((f) => f.metadata.name));
+        const current = (await store.stageHistory(project, stage.metadata.name)).find((h) => ids.has(h.freight));
+        const hold = holds[originKey(freight.origin.name)];
+        const verdict = decideAutoPromotion({
+          freight: freightId,
+          candidate: await candidateOf(project, stage, freight.origin.name),
+          ...(hold ? { hold } : {}),
+          ...(current ? { current: current.freight } : {}),
+          earlier: history.filter((p) => p.spec.freight === freightId).map((p) => p.status.phase),
+        });
+        if (!verdict.promote) {
+          log.debug({ project, stage: stage.metadata.name, freight: freightId, reason: verdict.reason }, 'not auto-promoted');
+          continue;
+        }
+        round = verdict.round;
+      } else {
+        if (holds[originKey(freight.origin.name)]) continue;
+        // Newest Freight wins: never auto-promote something older than what the Stage has had.
+        const newer = await Promise.all(history.map((p) => store.getFreight(project, p.spec.freight)));
+        if (
+          newer.some(
+            (f) => f && (f.metadata.creationTimestamp ?? '') > (freight.metadata.creationTimestamp ?? ''),
+          )
         )
-      )
-        continue;
+          continue;
+      }
       // The claim holds the Promotion's name: a crash between claiming and creating is healed by
       // the redelivered fact, which creates the same Promotion (creation is idempotent by name).
-      const claimKey = `ferry:p:${project}:auto:${stage.metadata.name}:${freightId}`;
+      // MatchUpstream may take a Freight again after it was replaced: each time is a new round.
+      const claimKey = `ferry:p:${project}:auto:${stage.metadata.name}:${freightId}${round > 0 ? `:${round}` : ''}`;
       const fresh = promotionNameFor(stage.metadata.name, freightId, clock().getTime());
       const claimed = await store.redis.set(claimKey, fresh, 'NX');
       const name = claimed ? fresh : await store.redis.get(claimKey);
       if (!name) continue;
-      const create = () => createPromotion(project, stage, freight, name, 'ferry:auto-promotion');
+      const create = () => createPromotion(project, stage, freight, name, AUTO_PROMOTION_ACTOR);
       if (cause) {
         const attributes = {
           'ferry.project': project,
@@ -411,6 +508,9 @@ export async function startPromoter(
       await kick(project, stage.metadata.name);
     }
   };
+
+  // Dry runs of Promotions (request/reply): build and walk the steps, write nothing.
+  const plans = startPlanResponder({ bus, lookup: store, log, clock });
 
   const consumers = [
     await bus.consume({
@@ -601,6 +701,7 @@ export async function startPromoter(
 
   return {
     stop: async () => {
+      plans.stop();
       await Promise.all(consumers.map((c) => c.stop()));
       await reconcile.stop();
       await verificationTimer.stop();

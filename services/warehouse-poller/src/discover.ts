@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type {
+  DiscoveredCharts,
   DiscoveredCommits,
   DiscoveredImages,
+  FreightChart,
   FreightCommit,
   FreightImage,
   ImageSubscription,
@@ -9,8 +11,9 @@ import type {
   WarehouseHealth,
   WarehouseStatus,
 } from '@ferry/contracts';
-import { freightId, selectImageTags } from '@ferry/kargo';
+import { freightId, parseGoDuration, selectImageTags } from '@ferry/kargo';
 import { freightCommit, type GitDiscoverer } from './git.ts';
+import type { ChartDiscoverer } from './helm.ts';
 
 /** An operating system and CPU architecture, as the registry client takes it. */
 export interface PlatformSpec {
@@ -69,6 +72,8 @@ export interface DiscoveryResult {
   images?: FreightImage[];
   /** The best commit of every git subscription, when every subscription found a candidate. */
   commits?: FreightCommit[];
+  /** The best version of every chart subscription, when every subscription found a candidate. */
+  charts?: FreightChart[];
   /** Problems, one per failing subscription; empty on success. */
   errors: string[];
   /** Repositories whose tag list differs from the previous discovery's (all of them the first time). */
@@ -85,6 +90,8 @@ export interface DiscoverOptions {
   concurrency?: number;
   /** Discovers git subscriptions; a Warehouse with one fails that subscription when absent. */
   git?: GitDiscoverer;
+  /** Discovers chart subscriptions; a Warehouse with one fails that subscription when absent. */
+  charts?: ChartDiscoverer;
 }
 
 const DEFAULT_CONCURRENCY = 8;
@@ -97,7 +104,9 @@ const DEFAULT_CONCURRENCY = 8;
  * - without it the best candidate is resolved again (one HEAD), because a mutable tag may have moved;
  *   NewestBuild resolves every eligible tag, and reads image metadata only for digests not seen before;
  * - with `platform`, a candidate whose image has no such platform is skipped (as Kargo does) and the
- *   Freight pins the digest the tag resolves to (the index digest), as Kargo records it.
+ *   Freight pins the digest the tag resolves to (the index digest), as Kargo records it;
+ * - with `minimumAge` (Ferry's), a candidate whose image was built less than that long before `now` is
+ *   skipped; build times come through the same caches, so an unchanged repository costs no more.
  * A failing subscription is reported, named by index and repository, without hiding what the others found.
  */
 export async function discoverWarehouse(
@@ -113,10 +122,42 @@ export async function discoverWarehouse(
   const changedRepos: string[] = [];
   const discoveredGit: DiscoveredCommits[] = [];
   const bestCommits: FreightCommit[] = [];
+  const discoveredCharts: DiscoveredCharts[] = [];
+  const bestCharts: FreightChart[] = [];
   // Subscriptions are numbered across kinds, as the Warehouse lists them, so problems name the right one.
   const ok: boolean[] = [];
   await Promise.all(
-    wh.spec.subscriptions.map(async ({ image: sub, git }, i) => {
+    wh.spec.subscriptions.map(async ({ image: sub, git, chart }, i) => {
+      if (chart) {
+        const entry: DiscoveredCharts = {
+          repoURL: chart.repoURL,
+          ...(chart.name ? { name: chart.name } : {}),
+          ...(chart.semverConstraint ? { semverConstraint: chart.semverConstraint } : {}),
+          versions: [],
+        };
+        const c = discoveredCharts.push(entry) - 1;
+        try {
+          if (!opts.charts) throw new Error('chart discovery is not configured in this warehouse-poller');
+          entry.versions = await opts.charts(chart);
+          const best = entry.versions[0];
+          if (best === undefined) {
+            const what = chart.name ? `chart ${chart.name} in ${chart.repoURL}` : `chart ${chart.repoURL}`;
+            errors.push(
+              `subscription ${i} (${chart.repoURL}): ` +
+                (chart.semverConstraint
+                  ? `no version of ${what} satisfies constraint "${chart.semverConstraint}"; publish a matching version or change the constraint`
+                  : `${what} has no SemVer version; publish one (like 1.0.0)`),
+            );
+            return;
+          }
+          // Kargo records an OCI chart with an empty name: its repoURL names the chart.
+          bestCharts[c] = { repoURL: chart.repoURL, name: chart.name ?? '', version: best };
+          ok[i] = true;
+        } catch (err) {
+          errors.push(`subscription ${i} (${chart.repoURL}): ${(err as Error).message}`);
+        }
+        return;
+      }
       if (git) {
         const g = discoveredGit.push({ repoURL: git.repoURL, commits: [] }) - 1;
         try {
@@ -147,12 +188,13 @@ export async function discoverWarehouse(
           .update([...tags].sort().join('\n'))
           .digest('hex');
         if ((await cache.swapTagListHash(sub.repoURL, hash)) !== hash) changedRepos.push(sub.repoURL);
-        const found = await discoverSubscription(sub, tags, registry, cache, opts.concurrency);
+        const found = await discoverSubscription(sub, tags, registry, cache, now, opts.concurrency);
         if (found === undefined) {
           errors.push(
             `subscription ${i} (${sub.repoURL}): no tag among ${tags.length} matches` +
               (sub.constraint ? ` constraint "${sub.constraint}"` : '') +
               (sub.platform ? ` for platform ${sub.platform}` : '') +
+              (sub.minimumAge ? ` with an image built at least ${sub.minimumAge} ago` : '') +
               `; push a matching tag or change the constraint`,
           );
           discovered[i] = { repoURL: sub.repoURL, references: [] };
@@ -171,12 +213,14 @@ export async function discoverWarehouse(
   const complete = wh.spec.subscriptions.every((_, i) => ok[i] === true);
   const images = best.filter(Boolean);
   const commits = bestCommits.filter(Boolean);
+  const charts = bestCharts.filter(Boolean);
   const status: WarehouseStatus = {
     lastHandledRefresh: now.toISOString(),
     discoveredArtifacts: {
       discoveredAt: now.toISOString(),
       images: discovered.filter(Boolean),
       ...(discoveredGit.length ? { git: discoveredGit } : {}),
+      ...(discoveredCharts.length ? { charts: discoveredCharts } : {}),
     },
     health: nextHealth(opts.previous?.health, errors, now),
   };
@@ -186,11 +230,18 @@ export async function discoverWarehouse(
       origin: { kind: 'Warehouse', name: wh.metadata.name },
       images,
       commits,
-      charts: [],
+      charts,
     });
   }
   return complete
-    ? { status, images, ...(commits.length ? { commits } : {}), errors, changedRepos }
+    ? {
+        status,
+        images,
+        ...(commits.length ? { commits } : {}),
+        ...(charts.length ? { charts } : {}),
+        errors,
+        changedRepos,
+      }
     : { status, errors, changedRepos };
 }
 
@@ -216,8 +267,10 @@ async function discoverSubscription(
   tags: readonly string[],
   registry: RegistryPort,
   cache: DiscoveryCache,
+  now: Date,
   concurrency = DEFAULT_CONCURRENCY,
 ): Promise<Found | undefined> {
+  const oldEnough = ageFilter(sub, now);
   const platform = sub.platform ? parsePlatform(sub.platform) : undefined;
   const scope = `${sub.repoURL}|${sub.platform ?? ''}`;
   const metaOf = tagReader(sub, registry, cache, scope, platform);
@@ -227,7 +280,7 @@ async function discoverSubscription(
     const metas = await metaOf(eligible, concurrency);
     const created = new Map<string, string>();
     for (const [tag, meta] of metas) if (meta?.createdAt) created.set(tag, meta.createdAt);
-    const usable = eligible.filter((t) => metas.get(t) !== undefined);
+    const usable = eligible.filter((t) => oldEnough(metas.get(t)));
     const ranked = selectImageTags(usable, sub, created);
     if (ranked.length === 0) return undefined;
     const top = ranked[0]!;
@@ -246,7 +299,7 @@ async function discoverSubscription(
   // Only the best candidate is read; with a platform, candidates without it are skipped in order.
   for (const [n, tag] of candidates.entries()) {
     const meta = (await metaOf([tag], 1)).get(tag);
-    if (meta === undefined) continue;
+    if (meta === undefined || !oldEnough(meta)) continue;
     const rest = candidates.slice(n);
     return {
       tag,
@@ -272,7 +325,8 @@ function tagReader(
   scope: string,
   platform: PlatformSpec | undefined,
 ) {
-  const needsInfo = sub.imageSelectionStrategy === 'NewestBuild' || platform !== undefined;
+  const needsInfo =
+    sub.imageSelectionStrategy === 'NewestBuild' || platform !== undefined || sub.minimumAge !== undefined;
   return async (tags: readonly string[], concurrency: number): Promise<Map<string, TagMeta | undefined>> => {
     const out = new Map<string, TagMeta | undefined>();
     const cachedTags = sub.cacheByTag ? await cache.getTags(scope, tags) : new Map<string, TagMeta>();
@@ -320,6 +374,21 @@ function tagReader(
     if (sub.cacheByTag) await cache.putTags(scope, learnedTags);
     await cache.putImages(scope, learnedImages);
     return out;
+  };
+}
+
+/**
+ * Whether a tag's image may be taken under the subscription's `minimumAge` (a Ferry extension): built at
+ * least that long before `now`. An image without a build time cannot prove its age and never counts;
+ * without `minimumAge` every readable tag does.
+ */
+export function ageFilter(sub: Pick<ImageSubscription, 'minimumAge'>, now: Date): (meta: TagMeta | undefined) => boolean {
+  if (!sub.minimumAge) return (meta) => meta !== undefined;
+  const newest = now.getTime() - parseGoDuration(sub.minimumAge);
+  return (meta) => {
+    if (meta?.createdAt === undefined) return false;
+    const built = Date.parse(meta.createdAt);
+    return Number.isFinite(built) && built <= newest;
   };
 }
 

@@ -15,6 +15,8 @@ import {
 export const GitDiscoveryErrorCodes = {
   command: 'FERRY_ERR_GIT_COMMAND',
   noBranch: 'FERRY_ERR_GIT_NO_BRANCH',
+  /** The repository asked for credentials and none matched, or it refused the ones that did. */
+  auth: 'FERRY_ERR_GIT_AUTH',
 } as const;
 
 /** A git discovery failure with a stable code. */
@@ -28,17 +30,56 @@ export class GitDiscoveryError extends Error {
   }
 }
 
-/** Runs git with `args` (in `cwd` when given) and resolves with its stdout; rejects on a non-zero exit. */
-export type GitRunner = (args: readonly string[], cwd?: string) => Promise<string>;
+/**
+ * Runs git with `args` (in `cwd` when given, with `env` added to its environment) and resolves with its
+ * stdout; rejects on a non-zero exit.
+ */
+export type GitRunner = (args: readonly string[], cwd?: string, env?: Readonly<Record<string, string>>) => Promise<string>;
+
+/** A username and password (or token) for a git repository over HTTP(S). */
+export interface GitCredentials {
+  /** The user name. */
+  username: string;
+  /** The password or token; never logged, never in argv, URLs or messages. */
+  password: string;
+  /** The Secret they came from, named in errors; absent when they did not come from a Secret. */
+  secret?: string;
+}
+
+/** Finds the credentials for a git repository URL; undefined means none (anonymous). */
+export type GitCredentialsLookup = (repoURL: string) => Promise<GitCredentials | undefined>;
+
+/**
+ * The environment that hands `credentials` to git without putting them in argv or in a URL: a
+ * `credential.helper` given through `GIT_CONFIG_*` variables (after an empty one that drops any helper
+ * from the user's config) that prints `FERRY_GIT_USERNAME` / `FERRY_GIT_PASSWORD` of git's own
+ * environment. Only the child process sees them. Empty without credentials.
+ */
+export function gitCredentialEnv(credentials: GitCredentials | undefined): Record<string, string> {
+  if (!credentials) return {};
+  return {
+    GIT_CONFIG_COUNT: '2',
+    GIT_CONFIG_KEY_0: 'credential.helper',
+    GIT_CONFIG_VALUE_0: '',
+    GIT_CONFIG_KEY_1: 'credential.helper',
+    GIT_CONFIG_VALUE_1:
+      '!f() { test "$1" = get && printf "username=%s\\npassword=%s\\n" "$FERRY_GIT_USERNAME" "$FERRY_GIT_PASSWORD"; }; f',
+    FERRY_GIT_USERNAME: credentials.username,
+    FERRY_GIT_PASSWORD: credentials.password,
+  };
+}
+
+/** git's messages that mean the server wanted credentials it did not get or did not accept. */
+const AUTH_FAILED = [/Authentication failed/i, /could not read (Username|Password)/i, /returned error: 40[13]/i, /terminal prompts disabled/i];
 
 /** The real git CLI, never prompting for credentials; `onCommand` sees each subcommand (for tests, metrics). */
 export function gitCli(onCommand?: (args: readonly string[]) => void): GitRunner {
-  return (args, cwd) =>
+  return (args, cwd, env) =>
     new Promise((resolve, reject) => {
       onCommand?.(args);
       const child = spawn('git', args, {
         ...(cwd ? { cwd } : {}),
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true' },
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const out: Buffer[] = [];
@@ -80,8 +121,14 @@ export function memoryGitMemo(): GitMemoCache {
   return { get: async (k) => m.get(k), put: async (k, v) => void m.set(k, v) };
 }
 
+/** What a discovery of one git subscription may use besides the subscription: its Project's credentials. */
+export interface GitDiscoveryContext {
+  /** Credentials for the repository; anonymous when absent or when it finds none. */
+  credentials?: GitCredentialsLookup;
+}
+
 /** Discovers one git subscription's candidates, best first. */
-export type GitDiscoverer = (sub: GitSubscription) => Promise<DiscoveredCommit[]>;
+export type GitDiscoverer = (sub: GitSubscription, ctx?: GitDiscoveryContext) => Promise<DiscoveredCommit[]>;
 
 /** Options of {@link gitDiscoverer}. */
 export interface GitDiscovererOptions {
@@ -115,10 +162,16 @@ export function gitDiscoverer(opts: GitDiscovererOptions): GitDiscoverer {
     );
     return run;
   };
-  return async (sub) => {
+  return async (sub, ctx = {}) => {
     const tls = sub.insecureSkipTLSVerify ? ['-c', 'http.sslVerify=false'] : [];
     const byTag = sub.commitSelectionStrategy !== 'NewestFromBranch';
-    const refs = await git([
+    const credentials = await ctx.credentials?.(sub.repoURL);
+    const env = gitCredentialEnv(credentials);
+    const remote = (args: string[], cwd?: string) =>
+      git(args, cwd, env).catch((err: unknown) => {
+        throw authError(err, sub.repoURL, credentials);
+      });
+    const refs = await remote([
       ...tls,
       'ls-remote',
       ...(byTag
@@ -146,7 +199,7 @@ export function gitDiscoverer(opts: GitDiscovererOptions): GitDiscoverer {
       createHash('sha256').update(normalizeGit(sub.repoURL)).digest('hex').slice(0, 32),
     );
     const commits = await locked(dir, async () => {
-      await fetchInto(git, dir, sub.repoURL, tls);
+      await fetchInto(git, dir, sub.repoURL, tls, remote);
       return byTag ? await tagCommits(git, dir, sub) : await branchCommits(git, dir, sub, branch!);
     });
     await opts.memo.put(key, { refsHash, commits });
@@ -154,7 +207,27 @@ export function gitDiscoverer(opts: GitDiscovererOptions): GitDiscoverer {
   };
 }
 
-async function fetchInto(git: GitRunner, dir: string, url: string, tls: string[]): Promise<void> {
+/**
+ * Turns git's "authentication failed" into an error that says what to do: apply a credentials Secret, or
+ * fix the one that was used. Other errors pass unchanged.
+ */
+function authError(err: unknown, repoURL: string, credentials: GitCredentials | undefined): unknown {
+  if (!(err instanceof Error) || !AUTH_FAILED.some((re) => re.test(err.message))) return err;
+  return new GitDiscoveryError(
+    GitDiscoveryErrorCodes.auth,
+    credentials
+      ? `${repoURL} refused the credentials of ${credentials.secret ? `Secret "${credentials.secret}"` : 'the subscription'}; check its username and password (or token) and that they may read the repository`
+      : `${repoURL} asks for credentials and none matched; apply a Secret labelled kargo.akuity.io/cred-type: git with repoURL ${repoURL}`,
+  );
+}
+
+async function fetchInto(
+  git: GitRunner,
+  dir: string,
+  url: string,
+  tls: string[],
+  remote: (args: string[], cwd?: string) => Promise<string>,
+): Promise<void> {
   const exists = await access(join(dir, 'HEAD')).then(
     () => true,
     () => false,
@@ -163,7 +236,7 @@ async function fetchInto(git: GitRunner, dir: string, url: string, tls: string[]
     await mkdir(dir, { recursive: true });
     await git(['init', '--bare', '--quiet'], dir);
   }
-  await git(
+  await remote(
     [
       ...tls,
       'fetch',

@@ -7,6 +7,28 @@ export type {
   TagMeta,
 } from './discover.ts';
 export { discoverWarehouse, NO_CACHE, nextHealth, parsePlatform } from './discover.ts';
-export { DEFAULT_REGISTRY_RATE, redisDiscoveryCache, redisRateLimiter } from './redis-ports.ts';
+export type {
+  ChartCredentials,
+  ChartCredentialsLookup,
+  ChartDiscoverer,
+  HelmDiscovererOptions,
+  HelmIndexMemo,
+  HelmIndexMemoCache,
+  IndexFetchEvent,
+} from './helm.ts';
+export {
+  HelmDiscoveryError,
+  HelmDiscoveryErrorCodes,
+  helmDiscoverer,
+  indexURL,
+  memoryHelmMemo,
+  selectChartVersions,
+} from './helm.ts';
+export {
+  DEFAULT_REGISTRY_RATE,
+  redisDiscoveryCache,
+  redisHelmMemo,
+  redisRateLimiter,
+} from './redis-ports.ts';
 export type { PollerOptions } from './service.ts';
 export { startWarehousePoller } from './service.ts';

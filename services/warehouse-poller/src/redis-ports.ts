@@ -2,6 +2,7 @@ import type { RequestLimiter } from '@ferry/registry';
 import { Keys, type Store } from '@ferry/store';
 import type { DiscoveryCache, TagMeta } from './discover.ts';
 import type { GitMemo, GitMemoCache } from './git.ts';
+import type { HelmIndexMemo, HelmIndexMemoCache } from './helm.ts';
 
 /** Requests per second (and burst) for a registry host without a configured limit. */
 export const DEFAULT_REGISTRY_RATE = 20;
@@ -38,6 +39,22 @@ export function redisGitMemo(store: Store): GitMemoCache {
     },
     async put(key, memo) {
       await store.redis.set(Keys.pollGitDiscovery(key), JSON.stringify(memo));
+    },
+  };
+}
+
+/** How long an index memo is kept after its last download (then one full download renews it), so a repository no longer polled is forgotten. */
+const HELM_MEMO_TTL_SECONDS = 7 * 24 * 3600;
+
+/** {@link HelmIndexMemoCache} in Redis (`ferry:poll:helm:*`), shared by every replica. */
+export function redisHelmMemo(store: Store): HelmIndexMemoCache {
+  return {
+    async get(urlHash) {
+      const raw = await store.redis.get(Keys.pollHelmIndex(urlHash));
+      return raw === null ? undefined : (JSON.parse(raw) as HelmIndexMemo);
+    },
+    async put(urlHash, memo) {
+      await store.redis.set(Keys.pollHelmIndex(urlHash), JSON.stringify(memo), 'EX', HELM_MEMO_TTL_SECONDS);
     },
   };
 }

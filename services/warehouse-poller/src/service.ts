@@ -14,10 +14,13 @@ import {
 import { Kinds, traceparentOf, withSpan } from '@ferry/observability';
 import { credentialsFromDockerConfig, RegistryClient, type RegistryRequestEvent } from '@ferry/registry';
 import { every, type RunningService, type ServiceDeps } from '@ferry/runtime';
-import { Keys } from '@ferry/store';
+import { Keys, SecretStore } from '@ferry/store';
+import { projectChartCredentials, projectGit, projectRegistry } from './credentials.ts';
 import { type DiscoveryCache, discoverWarehouse, type RegistryPort } from './discover.ts';
 import { type GitDiscoverer, gitDiscoverer } from './git.ts';
-import { redisDiscoveryCache, redisGitMemo, redisRateLimiter } from './redis-ports.ts';
+import { type ChartCredentialsLookup, type ChartDiscoverer, helmDiscoverer } from './helm.ts';
+import { redisDiscoveryCache, redisGitMemo, redisHelmMemo, redisRateLimiter } from './redis-ports.ts';
+import { readOnlyGitMemo, startPollerRequests } from './requests.ts';
 
 const DEFAULT_INTERVAL_MS = 5 * 60_000;
 
@@ -30,6 +33,10 @@ export interface PollerOptions {
   tickMs?: number;
   /** Git discovery; the git CLI with clones under `<FERRY_GIT_CACHE_DIR>/poller` when absent. */
   git?: GitDiscoverer;
+  /** Chart discovery; HTTP(S) indexes with memos in Redis and OCI tags through `registry` when absent. */
+  charts?: ChartDiscoverer;
+  /** Basic-auth credentials for HTTP(S) chart repositories (used when `charts` is absent); anonymous when absent. */
+  chartCredentials?: ChartCredentialsLookup;
 }
 
 /**
@@ -60,6 +67,32 @@ export async function startWarehousePoller(
   // The poller's clones live apart from git-writer's: they are bare and partial, its are work trees.
   const git =
     options.git ?? gitDiscoverer({ cacheDir: join(config.gitCacheDir, 'poller'), memo: redisGitMemo(store) });
+  const charts =
+    options.charts ??
+    helmDiscoverer({
+      registry,
+      memo: redisHelmMemo(store),
+      ...(options.chartCredentials ? { credentials: options.chartCredentials } : {}),
+    });
+
+  // Each Project discovers with its own credential Secrets (`kargo.akuity.io/cred-type`), asked per
+  // repository; the docker config file stays the registry client's fallback. Fakes passed in are used as given.
+  const secrets = new SecretStore(store.redis, config.encryptionKey);
+  const portsFor = (project: string) => {
+    const forProject = (type: 'image' | 'helm') =>
+      registry instanceof RegistryClient ? projectRegistry(registry, secrets, project, type) : registry;
+    return {
+      registry: forProject('image'),
+      git: projectGit(git, secrets, project),
+      charts:
+        options.charts ??
+        helmDiscoverer({
+          registry: forProject('helm'),
+          memo: redisHelmMemo(store),
+          credentials: options.chartCredentials ?? projectChartCredentials(secrets, project),
+        }),
+    };
+  };
 
   const intervalOf = (wh: Warehouse): number => {
     try {
@@ -87,9 +120,11 @@ export async function startWarehousePoller(
           const started = clock();
           const timer = discoveryDuration.startTimer({ project, warehouse: name });
           const previous = await store.getWarehouseStatus(project, name);
-          const result = await discoverWarehouse(wh, registry, started, {
+          const ports = portsFor(project);
+          const result = await discoverWarehouse(wh, ports.registry, started, {
             cache,
-            git,
+            git: ports.git,
+            charts: ports.charts,
             ...(previous ? { previous } : {}),
           }).finally(timer);
           await store.putWarehouseStatus(project, name, result.status);
@@ -105,6 +140,7 @@ export async function startWarehousePoller(
                 warehouse: name,
                 images: result.images,
                 ...(result.commits ? { commits: result.commits } : {}),
+                ...(result.charts ? { charts: result.charts } : {}),
                 discoveredAt: started.toISOString(),
                 ...(traceparentOf() ? { traceparent: traceparentOf() } : {}),
               },
@@ -181,9 +217,23 @@ export async function startWarehousePoller(
   const timer = every(options.tickMs ?? 1000, tick, log);
   const reconcile = every(config.reconcileIntervalMs, ensureScheduled, log);
   const tickNow = () => tick().catch((err) => log.error({ err }, 'discovery tick failed'));
+  // Requests from the api: tag → digest for manual Freight, and read-only tests of subscriptions.
+  // Tests clone into a directory of their own, so they never race a discovery's fetch.
+  const requests = startPollerRequests(bus, log, {
+    registry,
+    cache: options.cache ?? redisDiscoveryCache(store),
+    git:
+      options.git ??
+      gitDiscoverer({
+        cacheDir: join(config.gitCacheDir, 'poller-test'),
+        memo: readOnlyGitMemo(redisGitMemo(store)),
+      }),
+    clock,
+  });
 
   return {
     stop: async () => {
+      requests.stop();
       await Promise.all(consumers.map((c) => c.stop()));
       await timer.stop();
       await reconcile.stop();

@@ -2,6 +2,8 @@ export type { FakePullRequest, ForgeKind, ForgeRequest, TestForge } from './forg
 export { startForge } from './forges.ts';
 export type { GitCommit, StartGitServerOptions, TestGitServer } from './git-server.ts';
 export { git, gitEnv, startGitServer } from './git-server.ts';
+export type { PushedChart } from './helm.ts';
+export { HelmMediaType, pushHelmChart } from './helm.ts';
 export type { TestNatsServer } from './nats-server.ts';
 export { startNatsServer } from './nats-server.ts';
 export type { Blob, BuildImageOptions, BuiltImage, Platform } from './oci.ts';
@@ -12,6 +14,7 @@ export {
   MANIFEST_ACCEPT,
   MediaType,
   sha256Digest,
+  tarOneFile,
   writeOciLayout,
 } from './oci.ts';
 export type { OtlpReceiver, ReceivedSpan } from './otlp-receiver.ts';

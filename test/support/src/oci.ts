@@ -142,8 +142,8 @@ function descriptor(blob: Blob): { mediaType: string; digest: string; size: numb
   return { mediaType: blob.mediaType, digest: blob.digest, size: blob.size };
 }
 
-// A minimal ustar archive: one regular file, then the two zero blocks that end an archive.
-function tarOneFile(name: string, content: Buffer): Buffer {
+/** A minimal ustar archive: one regular file `name`, then the two zero blocks that end an archive. */
+export function tarOneFile(name: string, content: Buffer): Buffer {
   const header = Buffer.alloc(512);
   const field = (offset: number, length: number, value: string): void => {
     header.write(value, offset, length, 'ascii');

@@ -29,6 +29,12 @@ test('requirementFor maps routes to the role they need', () => {
     ],
     [
       'POST',
+      '/api/v1/projects/:project/promotions/dry-run',
+      { project: 'a' },
+      { kind: 'project', project: 'a', role: 'promoter' },
+    ],
+    [
+      'POST',
       '/api/v1/projects/:project/stages/:name/rollback',
       { project: 'a' },
       { kind: 'project', project: 'a', role: 'promoter' },

@@ -47,10 +47,15 @@ export const hasRole = (p: Principal, project: string, role: Role): boolean =>
 // Operations a promoter may run: promote and the gates around it.
 const PROMOTER_ROUTES = [
   /^\/api\/v1\/projects\/:project\/promotions$/,
+  // A dry run of promote: the same role, though it creates nothing.
+  /^\/api\/v1\/projects\/:project\/promotions\/dry-run$/,
   /^\/api\/v1\/projects\/:project\/promotions\/:name\/(abort|approve|reject)$/,
   /^\/api\/v1\/projects\/:project\/freight\/(approve|reject)$/,
   /^\/api\/v1\/projects\/:project\/stages\/:name\/(verify|rollback|promote-downstream)$/,
   /^\/api\/v1\/projects\/:project\/warehouses\/:name\/refresh$/,
+  // Manual Freight takes only artifacts the Warehouse discovered; a test changes nothing.
+  /^\/api\/v1\/projects\/:project\/freight$/,
+  /^\/api\/v1\/projects\/:project\/subscriptions\/test$/,
 ];
 
 /**

@@ -7,8 +7,9 @@ import type {
   WebhookReceiverConfig,
   WebhookReceiverDetails,
 } from '@ferry/contracts';
-import { normalizeImage } from '@ferry/kargo';
+import { gitRepoKey, normalizeChart, normalizeImage } from '@ferry/kargo';
 import { PROVIDERS } from './providers/index.ts';
+import type { WebhookTargets } from './providers/types.ts';
 import type { SecretStore } from './secrets.ts';
 
 /**
@@ -114,12 +115,31 @@ export function normalizePayloadImage(ref: string): string {
   );
 }
 
-/** The Warehouses with an image subscription to one of `repositories`, by name, sorted. */
-export function matchingWarehouses(warehouses: Warehouse[], repositories: string[]): string[] {
-  const wanted = new Set(repositories.map(normalizePayloadImage));
+/** A chart subscription's `oci://` repository in the form a registry push names it; undefined for HTTP(S) repositories. */
+function ociChart(repoURL: string): string | undefined {
+  return /^oci:\/\//i.test(repoURL.trim()) ? normalizeChart(repoURL.trim()) : undefined;
+}
+
+/**
+ * The Warehouses, by name and sorted, with a subscription to one of the targets: an image subscription
+ * to one of `images`, an `oci://` chart subscription to one of `charts` (both normalised as Kargo does),
+ * or a git subscription to one of `git` (compared by {@link gitRepoKey}, so any URL form matches).
+ */
+export function matchingWarehouses(warehouses: Warehouse[], targets: WebhookTargets): string[] {
+  const images = new Set((targets.images ?? []).map(normalizePayloadImage));
+  const charts = new Set((targets.charts ?? []).map(normalizePayloadImage));
+  const git = new Set((targets.git ?? []).map(gitRepoKey));
   return warehouses
     .filter((w) =>
-      w.spec.subscriptions.some((s) => s.image && wanted.has(normalizePayloadImage(s.image.repoURL))),
+      w.spec.subscriptions.some((s) => {
+        if (s.image) return images.has(normalizePayloadImage(s.image.repoURL));
+        if (s.git) return git.has(gitRepoKey(s.git.repoURL));
+        if (s.chart) {
+          const chart = ociChart(s.chart.repoURL);
+          return chart !== undefined && charts.has(chart);
+        }
+        return false;
+      }),
     )
     .map((w) => w.metadata.name)
     .sort();

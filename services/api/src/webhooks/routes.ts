@@ -36,12 +36,18 @@ export interface WebhookAnswer {
 }
 
 /** Headers that identify one delivery, so a sender's retry publishes no second command. */
-const DELIVERY_HEADERS = ['x-github-delivery', 'x-gitlab-event-uuid', 'x-request-id'];
+const DELIVERY_HEADERS = [
+  'x-github-delivery',
+  'x-gitlab-event-uuid',
+  'x-gitea-delivery',
+  'x-request-uuid',
+  'x-request-id',
+];
 
 /**
  * Webhook receivers: `POST /webhook/<provider>/<hash>` (Kargo's path shape) authenticates the request,
- * reads which image repositories it names and publishes `RefreshWarehouse` for every Warehouse of the
- * receiver's Project subscribed to one of them. Also `GET /api/v1/projects/:project/projectconfig`,
+ * reads which image, chart or git repositories it names and publishes `RefreshWarehouse` for every
+ * Warehouse of the receiver's Project subscribed to one of them. Also `GET /api/v1/projects/:project/projectconfig`,
  * whose status lists each receiver's path.
  */
 export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, opts) => {
@@ -121,15 +127,13 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
       } catch (err) {
         throw new FerryError('FERRY_ERR_VALIDATION', 'the webhook body is not JSON', { cause: err });
       }
-      const outcome = provider.extract(request, payload);
+      const outcome = provider.extract(request, payload, receiver.config);
       if (outcome.kind === 'ignore') {
         log.info({ reason: outcome.reason }, 'webhook refreshes nothing');
         return { refreshed: [], message: outcome.reason };
       }
-      const refreshed = matchingWarehouses(
-        await store.listWarehouses(receiver.project),
-        outcome.repositories,
-      );
+      const { kind: _, ...targets } = outcome;
+      const refreshed = matchingWarehouses(await store.listWarehouses(receiver.project), targets);
       const delivery = DELIVERY_HEADERS.map((h) => headers[h]).find(Boolean) ?? randomUUID();
       for (const warehouse of refreshed) {
         await bus.publish(
@@ -138,7 +142,9 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
           `webhook:${receiver.project}:${receiver.name}:${warehouse}:${delivery}`,
         );
       }
-      log.info({ repositories: outcome.repositories, refreshed }, 'webhook received');
+      // A URL's user part may hold a token (`https://user:token@host/...`); it stays out of the log.
+      const git = targets.git?.map((u) => u.replace(/\/\/[^/@]*@/, '//'));
+      log.info({ ...targets, ...(git ? { git } : {}), refreshed }, 'webhook received');
       return refreshed.length > 0 ? { refreshed } : { refreshed, message: NO_MATCH };
     },
   );
@@ -180,6 +186,9 @@ function authWhat(provider: string): string {
     harbor: 'Authorization header',
     distribution: 'Authorization: Bearer token',
     generic: 'signature header',
+    gitea: 'X-Gitea-Signature header',
+    bitbucket: 'X-Hub-Signature header',
+    artifactory: 'X-Jfrog-Event-Auth header',
   };
   return what[provider] ?? 'secret';
 }

@@ -4,9 +4,9 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Bus } from '@ferry/bus';
-import { COMMANDS_STREAM, type WebhookProvider } from '@ferry/contracts';
+import { COMMANDS_STREAM, type Warehouse, type WebhookProvider } from '@ferry/contracts';
 import { createLogger } from '@ferry/observability';
-import { Store } from '@ferry/store';
+import { Keys, Store } from '@ferry/store';
 import {
   startNatsServer,
   startRegistry,
@@ -30,6 +30,10 @@ const SECRETS: Record<WebhookProvider, string> = {
   harbor: 'Basic aGFyYm9yOmhvb2s=',
   generic: 'generic-s3cret',
   distribution: 'registry-token',
+  gitea: 'gitea-s3cret',
+  bitbucket: 'bb-s3cret',
+  artifactory: 'frog-token',
+  azure: 'acr-s3cret',
 };
 const PROJECT = 'hooks';
 const STORED: WebhookProvider[] = ['github', 'harbor'];
@@ -85,12 +89,33 @@ ${[
   ['generic', 'registry.example.com/acme/app'],
   ['registry', `${registryHost}/acme/app`],
   ['other', 'ghcr.io/acme/other'],
+  ['frog', 'acme.jfrog.io/docker-local/acme/app'],
+  ['acr', 'acme.azurecr.io/acme/app'],
+  // Git subscriptions, each written in a different URL form than its sender names.
+  ['src-gh', 'git@github.com:acme/app.git', 'git'],
+  ['src-gl', 'https://GitLab.example.com/acme/app/', 'git'],
+  ['src-tea', 'http://gitea.example.com:3000/acme/app', 'git'],
+  ['src-bb', 'https://bitbucket.org/acme/app.git', 'git'],
+  ['src-ado', 'https://dev.azure.com/acme/shop/_git/app', 'git'],
+  ['src-other', 'https://github.com/acme/app-config', 'git'],
 ]
   .map(
-    ([name, repo]) =>
-      `---\napiVersion: kargo.akuity.io/v1alpha1\nkind: Warehouse\nmetadata:\n  name: ${name}\n  namespace: ${PROJECT}\nspec:\n  subscriptions:\n    - image:\n        repoURL: ${repo}\n`,
+    ([name, repo, kind = 'image']) =>
+      `---\napiVersion: kargo.akuity.io/v1alpha1\nkind: Warehouse\nmetadata:\n  name: ${name}\n  namespace: ${PROJECT}\nspec:\n  subscriptions:\n    - ${kind}:\n        repoURL: ${repo}\n`,
   )
   .join('')}`;
+
+/** A Warehouse with an OCI chart subscription, stored directly (chart manifests are parsed elsewhere). */
+const chartWarehouse = {
+  apiVersion: 'kargo.akuity.io/v1alpha1',
+  kind: 'Warehouse',
+  metadata: { name: 'quay-chart', namespace: PROJECT },
+  spec: {
+    interval: '5m0s',
+    freightCreationPolicy: 'Automatic',
+    subscriptions: [{ chart: { repoURL: 'oci://quay.io/acme/app', discoveryLimit: 20 } }],
+  },
+} satisfies Warehouse;
 
 const pathOf = (p: WebhookProvider) => receiverPath(PROJECT, `${p}-rx`, p, SECRETS[p]);
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
@@ -142,6 +167,7 @@ before(async () => {
       .map((r: { name: string; action: string }) => `${r.name}:${r.action}`),
     ['github-secret:created', 'harbor-secret:created'],
   );
+  await store.redis.hset(Keys.warehouses(PROJECT), 'quay-chart', JSON.stringify(chartWarehouse));
   await takeRefreshes();
 });
 
@@ -163,8 +189,14 @@ const VALID: Array<[WebhookProvider, string, (body: Buffer) => Record<string, st
     (b) => ({ 'x-github-event': 'package', 'x-hub-signature-256': hmac(b, SECRETS.github) }),
     ['ghcr'],
   ],
+  [
+    'github',
+    'github-push.json',
+    (b) => ({ 'x-github-event': 'push', 'x-hub-signature-256': hmac(b, SECRETS.github) }),
+    ['src-gh'],
+  ],
   ['dockerhub', 'dockerhub-push.json', () => ({}), ['hub']],
-  ['quay', 'quay-push.json', () => ({}), ['quay']],
+  ['quay', 'quay-push.json', () => ({}), ['quay', 'quay-chart']],
   ['harbor', 'harbor-push.json', () => ({ authorization: SECRETS.harbor }), ['harbor']],
   ['generic', 'generic.json', (b) => ({ 'x-ferry-signature-256': hmac(b, SECRETS.generic) }), ['generic']],
   [
@@ -180,8 +212,34 @@ const VALID: Array<[WebhookProvider, string, (body: Buffer) => Record<string, st
     'gitlab',
     'gitlab-push.json',
     () => ({ 'x-gitlab-token': SECRETS.gitlab, 'x-gitlab-event': 'Push Hook' }),
-    [],
+    ['src-gl'],
   ],
+  [
+    'gitlab',
+    'gitlab-push.json',
+    () => ({ 'x-gitlab-token': SECRETS.gitlab, 'x-gitlab-event': 'Tag Push Hook' }),
+    ['src-gl'],
+  ],
+  [
+    'gitea',
+    'gitea-push.json',
+    (b) => ({ 'x-gitea-event': 'push', 'x-gitea-signature': hmac(b, SECRETS.gitea).slice(7) }),
+    ['src-tea'],
+  ],
+  [
+    'bitbucket',
+    'bitbucket-push.json',
+    (b) => ({ 'x-event-key': 'repo:push', 'x-hub-signature': hmac(b, SECRETS.bitbucket) }),
+    ['src-bb'],
+  ],
+  [
+    'artifactory',
+    'artifactory-push.json',
+    (b) => ({ 'x-jfrog-event-auth': hmac(b, SECRETS.artifactory).slice(7) }),
+    ['frog'],
+  ],
+  ['azure', 'azure-acr-push.json', () => ({ 'user-agent': 'AzureContainerRegistry/1.0' }), ['acr']],
+  ['azure', 'azure-devops-push.json', () => ({ 'user-agent': 'VSServices/19.0' }), ['src-ado']],
 ];
 
 test('a valid delivery publishes RefreshWarehouse for the matching Warehouse only', async () => {
@@ -204,30 +262,50 @@ test('a valid delivery publishes RefreshWarehouse for the matching Warehouse onl
   }
 });
 
-test('git deliveries and pings are answered 200 and refresh nothing', async () => {
-  const cases: Array<[WebhookProvider, string, Record<string, string>, string]> = [
+test('pings and events a receiver does not handle are answered 200 and refresh nothing', async () => {
+  const cases: Array<[WebhookProvider, string, (b: Buffer) => Record<string, string>, string]> = [
+    [
+      'github',
+      'github-ping.json',
+      (b) => ({ 'x-github-event': 'ping', 'x-hub-signature-256': hmac(b, SECRETS.github) }),
+      'pong',
+    ],
     [
       'github',
       'github-push.json',
-      { 'x-github-event': 'push' },
-      'no matching subscription: git subscriptions are not supported yet',
+      (b) => ({ 'x-github-event': 'issues', 'x-hub-signature-256': hmac(b, SECRETS.github) }),
+      'event "issues" is not handled',
     ],
-    ['github', 'github-ping.json', { 'x-github-event': 'ping' }, 'pong'],
+    [
+      'gitea',
+      'gitea-push.json',
+      (b) => ({ 'x-gitea-event': 'create', 'x-gitea-signature': hmac(b, SECRETS.gitea).slice(7) }),
+      'event "create" is not handled',
+    ],
+    [
+      'bitbucket',
+      'bitbucket-push.json',
+      (b) => ({ 'x-event-key': 'pullrequest:created', 'x-hub-signature': hmac(b, SECRETS.bitbucket) }),
+      'event "pullrequest:created" is not handled',
+    ],
+    [
+      'artifactory',
+      'dockerhub-push.json',
+      (b) => ({ 'x-jfrog-event-auth': hmac(b, SECRETS.artifactory).slice(7) }),
+      'event "/" is not a docker push',
+    ],
+    ['azure', 'azure-acr-ping.json', () => ({}), 'pong'],
   ];
   for (const [provider, file, headers, message] of cases) {
     const body = fixture(file);
     const res = await app.inject({
       method: 'POST',
       url: pathOf(provider),
-      headers: {
-        'content-type': 'application/json',
-        'x-hub-signature-256': hmac(body, SECRETS.github),
-        ...headers,
-      },
+      headers: { 'content-type': 'application/json', ...headers(body) },
       payload: body,
     });
-    assert.equal(res.statusCode, 200, res.body);
-    assert.deepEqual(res.json(), { refreshed: [], message });
+    assert.equal(res.statusCode, 200, `${provider}: ${res.body}`);
+    assert.deepEqual(res.json(), { refreshed: [], message }, provider);
   }
   assert.deepEqual(await takeRefreshes(), []);
 });
@@ -264,6 +342,24 @@ test('a bad or missing signature gets 401 with a Ferry error and publishes nothi
       { authorization: 'Bearer nope' },
       'the request to distribution webhook receiver "distribution-rx" has a missing or wrong Authorization: Bearer token',
     ],
+    [
+      'gitea',
+      'gitea-push.json',
+      { 'x-gitea-event': 'push', 'x-gitea-signature': hmac(Buffer.from('{}'), SECRETS.gitea).slice(7) },
+      'the request to gitea webhook receiver "gitea-rx" has a missing or wrong X-Gitea-Signature header',
+    ],
+    [
+      'bitbucket',
+      'bitbucket-push.json',
+      { 'x-event-key': 'repo:push' },
+      'the request to bitbucket webhook receiver "bitbucket-rx" has a missing or wrong X-Hub-Signature header',
+    ],
+    [
+      'artifactory',
+      'artifactory-push.json',
+      { 'x-jfrog-event-auth': 'not-a-signature' },
+      'the request to artifactory webhook receiver "artifactory-rx" has a missing or wrong X-Jfrog-Event-Auth header',
+    ],
   ];
   for (const [provider, file, headers, message] of cases) {
     const res = await app.inject({
@@ -280,12 +376,17 @@ test('a bad or missing signature gets 401 with a Ferry error and publishes nothi
       message,
     });
   }
-  // Docker Hub and Quay sign nothing: their secret is the path, so a wrong secret is an unknown path.
-  const wrong = receiverPath(PROJECT, 'dockerhub-rx', 'dockerhub', 'guess');
-  const res = await app.inject({ method: 'POST', url: wrong, payload: fixture('dockerhub-push.json') });
-  assert.equal(res.statusCode, 404);
-  assert.equal(res.json().code, 'FERRY_ERR_NOT_FOUND');
-  assert.equal(res.json().message, `no webhook receiver at ${wrong}`);
+  // Docker Hub, Quay and Azure sign nothing: their secret is the path, so a wrong secret is an unknown path.
+  for (const [provider, file] of [
+    ['dockerhub', 'dockerhub-push.json'],
+    ['azure', 'azure-acr-push.json'],
+  ] as const) {
+    const wrong = receiverPath(PROJECT, `${provider}-rx`, provider, 'guess');
+    const res = await app.inject({ method: 'POST', url: wrong, payload: fixture(file) });
+    assert.equal(res.statusCode, 404);
+    assert.equal(res.json().code, 'FERRY_ERR_NOT_FOUND');
+    assert.equal(res.json().message, `no webhook receiver at ${wrong}`);
+  }
   assert.deepEqual(await takeRefreshes(), []);
 });
 

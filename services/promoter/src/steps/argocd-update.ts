@@ -1,4 +1,5 @@
 import { ArgoCDSourceUpdateSchema } from '@ferry/contracts';
+import type { Static } from '@sinclair/typebox';
 import { stepConfig, Type } from './schema.ts';
 import type { StepCommand, StepRunner } from './types.ts';
 
@@ -11,10 +12,78 @@ const SourceSchema = Type.Object({
   desiredCommitFromStep: Type.Optional(Type.String()),
 });
 
+/** Kargo's `apps[].selector`: a Kubernetes label selector. */
+const SelectorSchema = Type.Object(
+  {
+    matchLabels: Type.Optional(Type.Record(Type.String(), Type.String())),
+    matchExpressions: Type.Optional(
+      Type.Array(
+        Type.Object({
+          key: Type.String({ minLength: 1 }),
+          operator: Type.Union([
+            Type.Literal('In'),
+            Type.Literal('NotIn'),
+            Type.Literal('Exists'),
+            Type.Literal('DoesNotExist'),
+          ]),
+          values: Type.Optional(Type.Array(Type.String())),
+        }),
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** A selector as a `labelSelector` query (`a=b,c in (d,e)`), sorted: the command's `appName` for logs. */
+export function selectorLabel(sel: Static<typeof SelectorSchema>): string {
+  const parts = Object.entries(sel.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of sel.matchExpressions ?? []) {
+    const values = [...(e.values ?? [])].sort().join(',');
+    parts.push(
+      e.operator === 'In'
+        ? `${e.key} in (${values})`
+        : e.operator === 'NotIn'
+          ? `${e.key} notin (${values})`
+          : e.operator === 'Exists'
+            ? e.key
+            : `!${e.key}`,
+    );
+  }
+  return parts.sort().join(',');
+}
+
+/** Problems of one `apps[i]` entry, each naming its field: name xor selector, and a usable selector. */
+export function appEntryProblems(
+  app: { name?: string; selector?: Static<typeof SelectorSchema> },
+  i: number,
+): string[] {
+  const at = `apps[${i}]`;
+  if (app.name && app.selector) return [`${at}: name and selector are mutually exclusive; give one`];
+  if (!app.name && !app.selector) return [`${at}: needs name or selector`];
+  const sel = app.selector;
+  if (!sel) return [];
+  const out: string[] = [];
+  if (Object.keys(sel.matchLabels ?? {}).length === 0 && (sel.matchExpressions ?? []).length === 0)
+    out.push(`${at}.selector: needs matchLabels or matchExpressions`);
+  for (const [j, e] of (sel.matchExpressions ?? []).entries()) {
+    const n = e.values?.length ?? 0;
+    if ((e.operator === 'In' || e.operator === 'NotIn') && n === 0)
+      out.push(
+        `${at}.selector.matchExpressions[${j}].values: operator ${e.operator} needs at least one value`,
+      );
+    if ((e.operator === 'Exists' || e.operator === 'DoesNotExist') && n > 0)
+      out.push(`${at}.selector.matchExpressions[${j}].values: must be empty for operator ${e.operator}`);
+  }
+  return out;
+}
+
 const Schema = Type.Object({
   apps: Type.Array(
     Type.Object({
-      name: Type.String({ minLength: 1 }),
+      /** The Application's name; exclusive with `selector`. */
+      name: Type.Optional(Type.String({ minLength: 1 })),
+      /** Kargo's label selector: every matching Application (authorized for the Stage) is updated. */
+      selector: Type.Optional(SelectorSchema),
       namespace: Type.Optional(Type.String()),
       /** Ferry extension: the kubeconfig context of the Argo CD installation. */
       cluster: Type.Optional(Type.String()),
@@ -33,6 +102,9 @@ export const argocdUpdate: StepRunner = {
   defaultTimeoutMs: 10 * 60_000,
   async run(ctx) {
     const cfg = stepConfig(Schema, this.uses, ctx.config);
+    const problems = cfg.apps.flatMap((a, i) => appEntryProblems(a, i));
+    if (problems.length > 0)
+      return { status: 'Errored', message: `invalid argocd-update config: ${problems.join('; ')}` };
     // The revision pushed last in this Promotion, as Kargo does when none is given.
     const pushed = Object.values(ctx.outputs)
       .map((o) => o.commit)
@@ -52,7 +124,8 @@ export const argocdUpdate: StepRunner = {
       const opId = `${ctx.promotion}/${ctx.stepIndex}/${i}`;
       const op = await ctx.results.argocdOp(opId);
       const namespace = app.namespace || 'argocd';
-      const where = `${app.cluster ? `${app.cluster}:` : ''}${namespace}/${app.name}`;
+      const label = app.selector ? selectorLabel(app.selector) : (app.name as string);
+      const where = `${app.cluster ? `${app.cluster}:` : ''}${namespace}/${app.selector ? `{${label}}` : label}`;
       if (op && op.state !== 'Running') {
         if (op.state === 'Failed')
           return {
@@ -75,8 +148,9 @@ export const argocdUpdate: StepRunner = {
           opId,
           stage: ctx.stage,
           promotion: ctx.promotion,
-          appName: app.name,
+          appName: label,
           appNamespace: namespace,
+          ...(app.selector ? { selector: app.selector } : {}),
           ...(revision ? { revision } : {}),
           timeoutSeconds: ctx.defaults.argocdTimeoutSeconds,
           ...(app.cluster ? { cluster: app.cluster } : {}),

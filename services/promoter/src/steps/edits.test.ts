@@ -25,14 +25,14 @@ const workspace = (): PromotionWorkspace => ({
   messages: {},
 });
 
-async function run(uses: string, config: Record<string, unknown>) {
+async function run(uses: string, config: Record<string, unknown>, target: Freight = freight) {
   const ctx: StepContext = {
     project: 'demo',
     stage: 'dev',
     promotion: 'dev.01',
     stepIndex: 1,
     alias: 'step-1',
-    freight,
+    freight: target,
     config,
     outputs: {},
     workspace: workspace(),
@@ -141,7 +141,7 @@ test('edit step configs are checked, with messages naming the key', async () => 
       uses: 'helm-update-chart',
       config: { path: './src/chart', charts: [{ repository: 'r', name: 'n' }] },
       message:
-        'charts[0].version: required (Ferry cannot take chart versions from Freight yet); give the version to use',
+        'charts[0]: Freight wild-otter has no chart n from r (it has: none); subscribe the Warehouse to that chart or give charts[0].version',
     },
     {
       uses: 'file-write',
@@ -206,6 +206,57 @@ test('control steps: fail, compose-output, set-metadata', async () => {
     run('set-metadata', { updates: [{ kind: 'Warehouse', name: 'w', values: { a: 1 } }] }),
     {
       message: 'set-metadata config: /updates/0/kind: Expected union value',
+    },
+  );
+});
+
+test('helm-update-chart takes a missing version from the target Freight, matching repository and name', async () => {
+  const charted: Freight = {
+    ...freight,
+    charts: [
+      { repoURL: 'https://C.example/', name: 'app', version: '1.4.0' },
+      { repoURL: 'https://c.example', name: 'web', version: '9.9.9' },
+      { repoURL: 'oci://registry.example/charts/db', name: '', version: '2.1.0' },
+    ],
+  };
+  const { result, edits } = await run(
+    'helm-update-chart',
+    {
+      path: './src/chart',
+      charts: [
+        { repository: 'https://c.example/', name: 'app' },
+        { repository: 'oci://registry.example/charts', name: 'db' },
+        { repository: 'https://c.example', name: 'web', version: '1.0.0' },
+      ],
+    },
+    charted,
+  );
+  assert.deepEqual(edits, [
+    {
+      checkout: 'src',
+      kind: 'helm-update-chart',
+      path: 'chart',
+      charts: [
+        { repository: 'https://c.example/', name: 'app', version: '1.4.0' },
+        { repository: 'oci://registry.example/charts', name: 'db', version: '2.1.0' },
+        { repository: 'https://c.example', name: 'web', version: '1.0.0' },
+      ],
+    },
+  ]);
+  assert.equal(
+    result.outputs?.commitMessage,
+    'Updated chart dependencies for ./src/chart\n\n- app: 1.4.0\n- db: 2.1.0\n- web: 1.0.0',
+  );
+  await assert.rejects(
+    run(
+      'helm-update-chart',
+      { path: './src/chart', charts: [{ repository: 'https://c.example', name: 'db' }] },
+      charted,
+    ),
+    {
+      message:
+        'charts[0]: Freight wild-otter has no chart db from https://c.example (it has: https://C.example/ app, ' +
+        'https://c.example web, oci://registry.example/charts/db); subscribe the Warehouse to that chart or give charts[0].version',
     },
   );
 });

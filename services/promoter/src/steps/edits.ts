@@ -4,6 +4,7 @@
  * `git-push`. Steps that Kargo gives a `commitMessage` output give the same one here.
  */
 import type { GitEdit } from '@ferry/contracts';
+import { describeCharts, findChart } from '../expressions.ts';
 import { locate } from './paths.ts';
 import { stepConfig, Type } from './schema.ts';
 import type { StepContext, StepResult, StepRunner } from './types.ts';
@@ -69,8 +70,9 @@ const HelmSchema = Type.Object(
 );
 
 /**
- * `helm-update-chart`: sets dependency versions in a chart's `Chart.yaml`. Freight carries no
- * charts yet, so each chart needs an explicit `version`.
+ * `helm-update-chart`: sets dependency versions in a chart's `Chart.yaml`. A chart without a
+ * `version` takes the one of the target Freight's chart from the same repository and of the same
+ * name (for an `oci://` repository, the Freight's chart `<repository>/<name>`), as Kargo does.
  */
 export const helmUpdateChart: StepRunner = {
   uses: 'helm-update-chart',
@@ -78,12 +80,16 @@ export const helmUpdateChart: StepRunner = {
   async run(ctx): Promise<StepResult> {
     const cfg = stepConfig(HelmSchema, this.uses, ctx.config);
     const charts = cfg.charts.map((c, i) => {
-      if (!c.version) {
+      if (c.version) return { repository: c.repository, name: c.name, version: c.version };
+      const found = findChart(ctx.freight.charts, c.repository, c.name);
+      if (!found) {
         throw new Error(
-          `charts[${i}].version: required (Ferry cannot take chart versions from Freight yet); give the version to use`,
+          `charts[${i}]: Freight ${ctx.freight.alias || ctx.freight.metadata.name} has no chart ${c.name} from ` +
+            `${c.repository} (it has: ${describeCharts(ctx.freight.charts)}); subscribe the Warehouse to ` +
+            `that chart or give charts[${i}].version`,
         );
       }
-      return { repository: c.repository, name: c.name, version: c.version };
+      return { repository: c.repository, name: c.name, version: found.version };
     });
     record(ctx, cfg.path, 'path', (path) => ({ kind: 'helm-update-chart', path, charts }));
     return {

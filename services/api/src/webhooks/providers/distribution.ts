@@ -1,4 +1,12 @@
-import { at, type Provider, safeEqual, str } from './types.ts';
+import {
+  at,
+  type Provider,
+  refreshOrIgnore,
+  registryPush,
+  safeEqual,
+  str,
+  type WebhookTargets,
+} from './types.ts';
 
 /** Media types of what a push event must carry to count: manifests and indexes, not layer blobs. */
 const MANIFEST = /manifest|image\.index/;
@@ -6,7 +14,8 @@ const MANIFEST = /manifest|image\.index/;
 /**
  * A CNCF distribution registry (`docker-registry`, the Docker registry image): its `notifications`
  * endpoint configured with the header `Authorization: Bearer <secret>`. Each `push` event of a manifest
- * names `target.repository` on `request.host`; pulls and blob pushes refresh nothing.
+ * names `target.repository` on `request.host` (an image, or an OCI Helm chart unless the media type
+ * says image); pulls and blob pushes refresh nothing.
  */
 export const distribution: Provider = {
   name: 'distribution',
@@ -17,16 +26,19 @@ export const distribution: Provider = {
   },
   extract(_req, payload) {
     const events = at(payload, 'events');
-    const repositories = new Set<string>();
+    const images = new Set<string>();
+    const charts = new Set<string>();
     for (const e of Array.isArray(events) ? events : []) {
       if (at(e, 'action') !== 'push') continue;
-      if (!MANIFEST.test(str(at(e, 'target', 'mediaType')) ?? '') && !str(at(e, 'target', 'tag'))) continue;
+      const mediaType = str(at(e, 'target', 'mediaType'));
+      if (!MANIFEST.test(mediaType ?? '') && !str(at(e, 'target', 'tag'))) continue;
       const repo = str(at(e, 'target', 'repository'));
       const host = str(at(e, 'request', 'host'));
-      if (repo && host) repositories.add(`${host}/${repo}`);
+      if (!repo || !host) continue;
+      const found: WebhookTargets = registryPush([`${host}/${repo}`], mediaType);
+      for (const r of found.images ?? []) images.add(r);
+      for (const r of found.charts ?? []) charts.add(r);
     }
-    return repositories.size > 0
-      ? { kind: 'refresh', repositories: [...repositories] }
-      : { kind: 'ignore', reason: 'no manifest push in the events' };
+    return refreshOrIgnore({ images: [...images], charts: [...charts] }, 'no manifest push in the events');
   },
 };

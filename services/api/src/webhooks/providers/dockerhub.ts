@@ -1,4 +1,4 @@
-import { at, type Provider, str } from './types.ts';
+import { at, type Provider, refreshOrIgnore, registryPush, str } from './types.ts';
 
 /**
  * Docker Hub signs nothing: the secret is part of the receiver's URL, so the path lookup is the check.
@@ -10,8 +10,9 @@ export const dockerhub: Provider = {
   authenticate: () => true,
   extract(_req, payload) {
     const name = str(at(payload, 'repository', 'repo_name'));
-    return name
-      ? { kind: 'refresh', repositories: [`docker.io/${name}`] }
-      : { kind: 'ignore', reason: 'no repository.repo_name in the payload' };
+    return refreshOrIgnore(
+      registryPush(name ? [`docker.io/${name}`] : []),
+      'no repository.repo_name in the payload',
+    );
   },
 };

@@ -1,4 +1,4 @@
-import { at, type Provider, safeEqual, str } from './types.ts';
+import { at, type Provider, refreshOrIgnore, registryPush, safeEqual, str } from './types.ts';
 
 /**
  * Harbor sends the "auth header" configured on its webhook verbatim as `Authorization`; it must equal
@@ -18,10 +18,8 @@ export const harbor: Provider = {
       return { kind: 'ignore', reason: `event type "${type ?? ''}" is not a push` };
     const resources = at(payload, 'event_data', 'resources');
     const urls = (Array.isArray(resources) ? resources : []).flatMap((r) => str(at(r, 'resource_url')) ?? []);
-    if (urls.length > 0) return { kind: 'refresh', repositories: urls };
     const full = str(at(payload, 'event_data', 'repository', 'repo_full_name'));
-    return full
-      ? { kind: 'refresh', repositories: [full] }
-      : { kind: 'ignore', reason: 'no repository in the payload' };
+    const repositories = urls.length > 0 ? urls : full ? [full] : [];
+    return refreshOrIgnore(registryPush(repositories), 'no repository in the payload');
   },
 };

@@ -1,7 +1,11 @@
 import type { WebhookProvider } from '@ferry/contracts';
+import { artifactory } from './artifactory.ts';
+import { azure } from './azure.ts';
+import { bitbucket } from './bitbucket.ts';
 import { distribution } from './distribution.ts';
 import { dockerhub } from './dockerhub.ts';
 import { generic } from './generic.ts';
+import { gitea } from './gitea.ts';
 import { github } from './github.ts';
 import { gitlab } from './gitlab.ts';
 import { harbor } from './harbor.ts';
@@ -17,4 +21,8 @@ export const PROVIDERS: Readonly<Record<WebhookProvider, Provider>> = {
   harbor,
   generic,
   distribution,
+  gitea,
+  bitbucket,
+  artifactory,
+  azure,
 };

@@ -1,8 +1,8 @@
-import { at, type Provider, str } from './types.ts';
+import { at, type Provider, refreshOrIgnore, registryPush, str } from './types.ts';
 
 /**
  * Quay.io signs nothing: the secret is part of the receiver's URL. A "Push to Repository" notification
- * names the repository in `docker_url` (`quay.io/acme/app`).
+ * names the repository in `docker_url` (`quay.io/acme/app`): an image or an OCI Helm chart.
  */
 export const quay: Provider = {
   name: 'quay',
@@ -10,8 +10,6 @@ export const quay: Provider = {
   authenticate: () => true,
   extract(_req, payload) {
     const url = str(at(payload, 'docker_url'));
-    return url
-      ? { kind: 'refresh', repositories: [url] }
-      : { kind: 'ignore', reason: 'no docker_url in the payload' };
+    return refreshOrIgnore(registryPush(url ? [url] : []), 'no docker_url in the payload');
   },
 };

@@ -9,8 +9,21 @@ export interface WebhookRequest {
   body: Buffer;
 }
 
-/** What a payload asks for: a re-check of the named image repositories, or nothing (with why). */
-export type WebhookOutcome = { kind: 'refresh'; repositories: string[] } | { kind: 'ignore'; reason: string };
+/**
+ * The repositories a payload names. Only repositories are taken from a payload, never a tag or a
+ * commit: the warehouse-poller asks the registry or git itself.
+ */
+export interface WebhookTargets {
+  /** Image repositories (`host/path`, scheme, tag and digest allowed and dropped); absent = none. */
+  images?: string[];
+  /** OCI Helm chart repositories (`host/path/chart`, `oci://` allowed); absent = none. */
+  charts?: string[];
+  /** Git repository URLs in any form (`https://`, `ssh://`, `git@host:path`); absent = none. */
+  git?: string[];
+}
+
+/** What a payload asks for: a re-check of the repositories it names, or nothing (with why). */
+export type WebhookOutcome = ({ kind: 'refresh' } & WebhookTargets) | { kind: 'ignore'; reason: string };
 
 /** One provider: how it proves the sender knows the secret, and which repositories its payloads name. */
 export interface Provider {
@@ -24,7 +37,7 @@ export interface Provider {
    */
   authenticate(req: WebhookRequest, secret: string, config: WebhookProviderConfig): boolean;
   /** Reads an authenticated payload. Never trusts a tag in it: it only names repositories to re-check. */
-  extract(req: WebhookRequest, payload: unknown): WebhookOutcome;
+  extract(req: WebhookRequest, payload: unknown, config: WebhookProviderConfig): WebhookOutcome;
 }
 
 /** The message for a payload with nothing to refresh. */
@@ -56,3 +69,29 @@ export function at(v: unknown, ...path: Array<string | number>): unknown {
 
 /** A non-empty string field, or undefined. */
 export const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** Manifest and config media types that show a registry push is a container image, not a Helm chart. */
+const IMAGE_MEDIA_TYPES = new Set([
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.oci.image.config.v1+json',
+  'application/vnd.docker.container.image.v1+json',
+]);
+
+/**
+ * The targets of a push to an OCI registry, as Kargo reads them: a Helm media type names a chart
+ * repository, an image-only media type an image repository, and anything else (an OCI manifest can
+ * hold either, or no media type is given) both.
+ */
+export function registryPush(repositories: string[], mediaType?: string): WebhookTargets {
+  if (mediaType?.startsWith('application/vnd.cncf.helm')) return { charts: repositories };
+  if (mediaType && IMAGE_MEDIA_TYPES.has(mediaType)) return { images: repositories };
+  return { images: repositories, charts: repositories };
+}
+
+/** A refresh of the targets, or an ignore with `reason` when they name nothing. */
+export function refreshOrIgnore(targets: WebhookTargets, reason: string): WebhookOutcome {
+  const empty = [targets.images, targets.charts, targets.git].every((l) => !l || l.length === 0);
+  return empty ? { kind: 'ignore', reason } : { kind: 'refresh', ...targets };
+}
