@@ -27,14 +27,22 @@ describe('ferry test subscription: arguments', () => {
       [[], 'what to test is required: subscription'],
       [['stage'], 'cannot test "stage": only subscriptions can be tested'],
       [['subscription'], 'a Project is required: pass -p PROJECT or set FERRY_PROJECT'],
-      [['subscription', '-p', 'shop'], 'give what to test: -f WAREHOUSE.yaml, --image REPO or --git URL'],
+      [
+        ['subscription', '-p', 'shop'],
+        'give what to test: -f WAREHOUSE.yaml, --image REPO, --git URL or --chart URL',
+      ],
       [
         ['subscription', '-p', 'shop', '--image', 'a', '--git', 'b'],
-        'give only one of -f, --image and --git',
+        'give only one of -f, --image, --git and --chart',
       ],
       [
         ['subscription', '-p', 'shop', '-f', 'w.yaml', '--strategy', 'Lexical'],
-        '--strategy goes with --image or --git; with -f the file says everything',
+        '--strategy goes with --image, --git or --chart; with -f the file says everything',
+      ],
+      [['subscription', '-p', 'shop', '--image', 'a', '--name', 'app'], '--name goes with --chart'],
+      [
+        ['subscription', '-p', 'shop', '--chart', 'oci://r/c', '--platform', 'linux/amd64'],
+        '--platform does not apply to --chart',
       ],
       [
         ['subscription', '-p', 'shop', '--image', 'a', '--branch', 'main'],
@@ -54,6 +62,41 @@ describe('ferry test subscription: arguments', () => {
       ],
     ];
     for (const [args, message] of cases) assert.equal(usageMessage(args), message);
+  });
+
+  it('turns chart flags into a chart subscription', () => {
+    assert.deepEqual(
+      parseTestSubscription(
+        [
+          'subscription',
+          '--chart',
+          'https://charts.example.com',
+          '--name',
+          'app',
+          '--constraint',
+          '^2',
+          '--discovery-limit',
+          '5',
+        ],
+        { FERRY_PROJECT: 'shop' },
+      ),
+      {
+        project: 'shop',
+        spec: {
+          subscriptions: [
+            {
+              chart: {
+                repoURL: 'https://charts.example.com',
+                name: 'app',
+                semverConstraint: '^2',
+                discoveryLimit: 5,
+              },
+            },
+          ],
+        },
+        output: 'table',
+      },
+    );
   });
 
   it('turns flags into a Kargo Warehouse spec', () => {

@@ -14,6 +14,7 @@ export const TEST_USAGE = `Usage: ferry test subscription -p PROJECT -f WAREHOUS
        ferry test subscription -p PROJECT --image REPO [--strategy S] [--constraint C] [--platform OS/ARCH]
                                [--allow-tags REGEX ...] [--ignore-tags REGEX ...] [--discovery-limit N]
        ferry test subscription -p PROJECT --git URL [--branch B] [--strategy S] [--constraint C] ...
+       ferry test subscription -p PROJECT --chart URL [--name CHART] [--constraint C] [--discovery-limit N]
 
 Shows what each subscription would pick now and its candidates, best first (with digests and
 build times where discovery read them), through the warehouse-poller, with its registry and git
@@ -25,9 +26,12 @@ Options:
   -f, --filename FILE     A Kargo Warehouse manifest ("-" reads standard input)
   --image REPO            Test one image subscription of REPO, e.g. ghcr.io/acme/app
   --git URL               Test one git subscription of URL, e.g. https://github.com/acme/app.git
+  --chart URL             Test one Helm chart subscription: an HTTP(S) chart repository (with
+                          --name) or oci://REGISTRY/PATH/CHART
+  --name CHART            chart: the chart's name in an HTTP(S) repository's index
   --strategy S            image: SemVer (default), Lexical, Digest, NewestBuild;
                           git: NewestFromBranch (default), SemVer, Lexical, NewestTag
-  --constraint C          SemVer range (SemVer), or the tag to follow (Digest)
+  --constraint C          SemVer range (SemVer and charts), or the tag to follow (Digest)
   --platform OS/ARCH      image: only images offering this platform, e.g. linux/amd64
   --branch B              git: the branch NewestFromBranch follows (default: the repository's HEAD)
   --allow-tags REGEX      only tags matching this regular expression (repeatable)
@@ -39,6 +43,8 @@ Examples:
   ferry test subscription -p shop -f warehouse.yaml
   ferry test subscription -p shop --image ghcr.io/acme/app --constraint '^1.0' --platform linux/amd64
   ferry test subscription -p shop --git https://github.com/acme/config.git --strategy NewestTag
+  ferry test subscription -p shop --chart https://charts.example.com --name app --constraint '^2'
+  ferry test subscription -p shop --chart oci://ghcr.io/acme/charts/app
 
 ${GLOBAL_OPTIONS_HELP}
 `;
@@ -48,6 +54,8 @@ const OPTIONS = {
   filename: { type: 'string', short: 'f' },
   image: { type: 'string' },
   git: { type: 'string' },
+  chart: { type: 'string' },
+  name: { type: 'string' },
   strategy: { type: 'string' },
   constraint: { type: 'string' },
   platform: { type: 'string' },
@@ -85,6 +93,7 @@ export interface ParsedTest {
 }
 
 const FLAG_NAMES = [
+  'name',
   'strategy',
   'constraint',
   'platform',
@@ -112,19 +121,35 @@ export function parseTestSubscription(
   const output = (values.output ?? OutputFormat.Table) as OutputFormat;
   if (!Object.values(OutputFormat).includes(output))
     throw new UsageError(`unknown output format "${output}": use table, json or yaml`, TEST_USAGE);
-  const sources = [values.filename !== undefined, values.image !== undefined, values.git !== undefined];
+  const sources = [
+    values.filename !== undefined,
+    values.image !== undefined,
+    values.git !== undefined,
+    values.chart !== undefined,
+  ];
   const count = sources.filter(Boolean).length;
   if (count === 0)
-    throw new UsageError('give what to test: -f WAREHOUSE.yaml, --image REPO or --git URL', TEST_USAGE);
-  if (count > 1) throw new UsageError('give only one of -f, --image and --git', TEST_USAGE);
+    throw new UsageError(
+      'give what to test: -f WAREHOUSE.yaml, --image REPO, --git URL or --chart URL',
+      TEST_USAGE,
+    );
+  if (count > 1) throw new UsageError('give only one of -f, --image, --git and --chart', TEST_USAGE);
   if (values.filename !== undefined) {
     const flag = FLAG_NAMES.find((f) => values[f] !== undefined);
     if (flag)
       throw new UsageError(
-        `--${flag} goes with --image or --git; with -f the file says everything`,
+        `--${flag} goes with --image, --git or --chart; with -f the file says everything`,
         TEST_USAGE,
       );
     return { project, file: values.filename, output };
+  }
+  if (values.name !== undefined && values.chart === undefined)
+    throw new UsageError('--name goes with --chart', TEST_USAGE);
+  if (values.chart !== undefined) {
+    const flag = (['strategy', 'platform', 'branch', 'allow-tags', 'ignore-tags'] as const).find(
+      (f) => values[f] !== undefined,
+    );
+    if (flag) throw new UsageError(`--${flag} does not apply to --chart`, TEST_USAGE);
   }
   if (values.image !== undefined && values.branch !== undefined)
     throw new UsageError('--branch goes with --git, not --image', TEST_USAGE);
@@ -145,25 +170,34 @@ export function parseTestSubscription(
     ...(values['ignore-tags'] ? { ignoreTagsRegexes: values['ignore-tags'] } : {}),
     ...(limit !== undefined ? { discoveryLimit: limit } : {}),
   };
-  const sub: Record<string, Record<string, unknown>> = values.image !== undefined
+  const sub: Record<string, Record<string, unknown>> = values.chart !== undefined
     ? {
-        image: {
-          repoURL: values.image,
-          ...(values.strategy ? { imageSelectionStrategy: values.strategy } : {}),
-          ...(values.constraint ? { constraint: values.constraint } : {}),
-          ...(values.platform ? { platform: values.platform } : {}),
-          ...common,
+        chart: {
+          repoURL: values.chart,
+          ...(values.name ? { name: values.name } : {}),
+          ...(values.constraint ? { semverConstraint: values.constraint } : {}),
+          ...(limit !== undefined ? { discoveryLimit: limit } : {}),
         },
       }
-    : {
-        git: {
-          repoURL: values.git!,
-          ...(values.strategy ? { commitSelectionStrategy: values.strategy } : {}),
-          ...(values.branch ? { branch: values.branch } : {}),
-          ...(values.constraint ? { semverConstraint: values.constraint } : {}),
-          ...common,
-        },
-      };
+    : values.image !== undefined
+      ? {
+          image: {
+            repoURL: values.image,
+            ...(values.strategy ? { imageSelectionStrategy: values.strategy } : {}),
+            ...(values.constraint ? { constraint: values.constraint } : {}),
+            ...(values.platform ? { platform: values.platform } : {}),
+            ...common,
+          },
+        }
+      : {
+          git: {
+            repoURL: values.git!,
+            ...(values.strategy ? { commitSelectionStrategy: values.strategy } : {}),
+            ...(values.branch ? { branch: values.branch } : {}),
+            ...(values.constraint ? { semverConstraint: values.constraint } : {}),
+            ...common,
+          },
+        };
   return { project, spec: { subscriptions: [sub] }, output };
 }
 

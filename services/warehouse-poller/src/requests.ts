@@ -29,7 +29,7 @@ import {
   type RegistryPort,
 } from './discover.ts';
 import type { GitDiscoverer, GitMemoCache } from './git.ts';
-import type { ChartDiscoverer } from './helm.ts';
+import type { ChartDiscoverer, HelmIndexMemoCache } from './helm.ts';
 
 /** What the request handlers use: the poller's own registry client, caches and git discoverer. */
 export interface PollerRequestDeps {
@@ -43,6 +43,11 @@ export interface PollerRequestDeps {
   charts?: ChartDiscoverer;
   /** The clock discovery stamps its result with. */
   clock: () => Date;
+  /**
+   * The ports bound to a request's Project (its credential Secrets); what it returns replaces
+   * `registry`, `git` and `charts`. Absent = the ports above, as given.
+   */
+  forProject?: (project: string) => Partial<Pick<PollerRequestDeps, 'registry' | 'git' | 'charts'>>;
 }
 
 /** A running set of request subscriptions. */
@@ -95,7 +100,7 @@ export function startPollerRequests(
 /** Answers a `ResolveImages` payload: one entry per image, in order; a bad payload is an `error`. */
 export async function answerResolveImages(
   payload: unknown,
-  deps: Pick<PollerRequestDeps, 'registry'>,
+  given: Pick<PollerRequestDeps, 'registry' | 'forProject'>,
 ): Promise<ResolveImagesReply> {
   let req: ReturnType<typeof validate<typeof ResolveImagesRequestSchema>>;
   try {
@@ -103,6 +108,7 @@ export async function answerResolveImages(
   } catch (e) {
     return { error: (e as Error).message };
   }
+  const deps = { ...given, ...given.forProject?.(req.project) };
   const images = await Promise.all(
     req.images.map(async ({ repoURL, tag, platform }): Promise<ResolvedImage> => {
       try {
@@ -128,15 +134,18 @@ export async function answerResolveImages(
 /** Answers a `TestSubscriptions` payload with what each subscription would pick; a bad payload is an `error`. */
 export async function answerTestSubscriptions(
   payload: unknown,
-  deps: PollerRequestDeps,
+  given: PollerRequestDeps,
 ): Promise<TestSubscriptionsReply> {
   let wh: Warehouse;
+  let project: string;
   try {
-    wh = validate(TestSubscriptionsRequestSchema, payload, 'TestSubscriptions request')
-      .warehouse as unknown as Warehouse;
+    const req = validate(TestSubscriptionsRequestSchema, payload, 'TestSubscriptions request');
+    wh = req.warehouse as unknown as Warehouse;
+    project = req.project;
   } catch (e) {
     return { error: (e as Error).message };
   }
+  const deps = { ...given, ...given.forProject?.(project) };
   const result = await discoverWarehouse(wh, deps.registry, deps.clock(), {
     cache: readOnlyCache(deps.cache),
     ...(deps.git ? { git: deps.git } : {}),
@@ -224,6 +233,11 @@ export function readOnlyCache(cache: DiscoveryCache): DiscoveryCache {
     putImages: async () => {},
     swapTagListHash: async () => undefined,
   };
+}
+
+/** A view of the Helm index memo that reads and never writes (see {@link readOnlyCache}). */
+export function readOnlyHelmMemo(memo: HelmIndexMemoCache): HelmIndexMemoCache {
+  return { get: (key) => memo.get(key), put: async () => {} };
 }
 
 /** A view of the git memo that reads and never writes (see {@link readOnlyCache}). */

@@ -20,7 +20,7 @@ import { type DiscoveryCache, discoverWarehouse, type RegistryPort } from './dis
 import { type GitDiscoverer, gitDiscoverer } from './git.ts';
 import { type ChartCredentialsLookup, type ChartDiscoverer, helmDiscoverer } from './helm.ts';
 import { redisDiscoveryCache, redisGitMemo, redisHelmMemo, redisRateLimiter } from './redis-ports.ts';
-import { readOnlyGitMemo, startPollerRequests } from './requests.ts';
+import { readOnlyGitMemo, readOnlyHelmMemo, startPollerRequests } from './requests.ts';
 
 const DEFAULT_INTERVAL_MS = 5 * 60_000;
 
@@ -67,13 +67,6 @@ export async function startWarehousePoller(
   // The poller's clones live apart from git-writer's: they are bare and partial, its are work trees.
   const git =
     options.git ?? gitDiscoverer({ cacheDir: join(config.gitCacheDir, 'poller'), memo: redisGitMemo(store) });
-  const charts =
-    options.charts ??
-    helmDiscoverer({
-      registry,
-      memo: redisHelmMemo(store),
-      ...(options.chartCredentials ? { credentials: options.chartCredentials } : {}),
-    });
 
   // Each Project discovers with its own credential Secrets (`kargo.akuity.io/cred-type`), asked per
   // repository; the docker config file stays the registry client's fallback. Fakes passed in are used as given.
@@ -219,16 +212,33 @@ export async function startWarehousePoller(
   const tickNow = () => tick().catch((err) => log.error({ err }, 'discovery tick failed'));
   // Requests from the api: tag → digest for manual Freight, and read-only tests of subscriptions.
   // Tests clone into a directory of their own, so they never race a discovery's fetch.
+  // Requests use the Project's credentials as discovery does, and never write the caches or memos.
+  const testGit =
+    options.git ??
+    gitDiscoverer({
+      cacheDir: join(config.gitCacheDir, 'poller-test'),
+      memo: readOnlyGitMemo(redisGitMemo(store)),
+    });
   const requests = startPollerRequests(bus, log, {
     registry,
     cache: options.cache ?? redisDiscoveryCache(store),
-    git:
-      options.git ??
-      gitDiscoverer({
-        cacheDir: join(config.gitCacheDir, 'poller-test'),
-        memo: readOnlyGitMemo(redisGitMemo(store)),
-      }),
+    git: testGit,
     clock,
+    forProject: (project) => {
+      const forType = (type: 'image' | 'helm') =>
+        registry instanceof RegistryClient ? projectRegistry(registry, secrets, project, type) : registry;
+      return {
+        registry: forType('image'),
+        git: projectGit(testGit, secrets, project),
+        charts:
+          options.charts ??
+          helmDiscoverer({
+            registry: forType('helm'),
+            memo: readOnlyHelmMemo(redisHelmMemo(store)),
+            credentials: options.chartCredentials ?? projectChartCredentials(secrets, project),
+          }),
+      };
+    },
   });
 
   return {
