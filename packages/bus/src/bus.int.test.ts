@@ -4,7 +4,7 @@ import type { FreightDiscovered } from '@ferry/contracts';
 import { createLogger } from '@ferry/observability';
 import { startNatsServer, type TestNatsServer } from '@ferry/support';
 import { Bus } from './bus.ts';
-import { PermanentError } from './errors.ts';
+import { PermanentError, RetryLater } from './errors.ts';
 
 let nats: TestNatsServer;
 let bus: Bus;
@@ -76,6 +76,34 @@ test('a failing handler is retried, then its message moves to dead letters and t
   assert.equal(dead!.header.get('Ferry-Dead-Reason'), 'registry said no');
   assert.equal(dead!.header.get('Ferry-Original-Subject'), 'ferry.v1.cmd.poller.refresh.p1');
   assert.deepEqual(dead!.json(), { project: 'p1', warehouse: 'poison' });
+});
+
+test('RetryLater redelivers after its delay and is acknowledged, not dead-lettered, after the last delivery', async () => {
+  // A work-queue stream takes one consumer per subject filter: the earlier test's must go first. Its
+  // dead-lettered message must be gone from the stream, or this consumer would get it.
+  await bus.jsm.consumers.delete('FERRY_COMMANDS', 't-retry');
+  const before = await deadLetters();
+  const seen: Array<{ n: number; at: number }> = [];
+  const c = await bus.consume({
+    type: 'RefreshWarehouse',
+    durable: 't-later',
+    handler: async (_p, ctx) => {
+      seen.push({ n: ctx.deliveryCount, at: Date.now() });
+      throw new RetryLater('nothing new yet', 300);
+    },
+  });
+  await bus.publish('RefreshWarehouse', { project: 'p1', warehouse: 'later' }, 'r-later');
+  for (let i = 0; i < 200 && seen.length < 3; i++) await new Promise((r) => setTimeout(r, 25));
+  // Time for a fourth delivery, were the third not acknowledged.
+  await new Promise((r) => setTimeout(r, 600));
+  await c.stop();
+  assert.deepEqual(
+    seen.map((s) => s.n),
+    [1, 2, 3],
+  );
+  // A lower bound: JetStream waits at least the delay asked before redelivering.
+  assert.ok(seen[1]!.at - seen[0]!.at >= 250, `redelivered after ${seen[1]!.at - seen[0]!.at} ms`);
+  assert.equal(await deadLetters(), before, 'not dead-lettered');
 });
 
 test('a payload that fails its schema, or a PermanentError, goes to dead letters at once', async () => {

@@ -34,7 +34,7 @@ import {
   StorageType,
 } from '@nats-io/jetstream';
 import { connect, type NatsConnection, headers as natsHeaders } from '@nats-io/transport-node';
-import { PermanentError } from './errors.ts';
+import { PermanentError, RetryLater } from './errors.ts';
 
 const NS_PER_MS = 1_000_000;
 const nanos = (ms: number) => ms * NS_PER_MS;
@@ -267,6 +267,21 @@ export class Bus {
           messagesHandled.inc({ type: spec.type, outcome: HandleOutcomes.ok });
         } catch (err) {
           endTimer();
+          if (err instanceof RetryLater) {
+            if (deliveryCount >= this.maxDeliver) {
+              ctx.log.info(
+                { reason: err.message, deliveryCount },
+                'no more deliveries left to look again; done',
+              );
+              m.ack();
+              messagesHandled.inc({ type: spec.type, outcome: HandleOutcomes.ok });
+            } else {
+              ctx.log.info({ reason: err.message, deliveryCount, retryInMs: err.delayMs }, 'will look again');
+              m.nak(err.delayMs);
+              messagesHandled.inc({ type: spec.type, outcome: HandleOutcomes.retry });
+            }
+            return;
+          }
           if (err instanceof PermanentError || deliveryCount >= this.maxDeliver) {
             ctx.log.error({ err, deliveryCount }, 'handler failed for good; moving message to dead letters');
             await this.deadLetter(spec.type, m, (err as Error).message, log);
@@ -292,7 +307,9 @@ export class Bus {
       msgID: `dead:${m.info.stream}:${m.seq}`,
     });
     log.error({ reason, subject: m.subject }, 'message moved to dead letters');
-    m.term(reason.slice(0, 200));
+    // Acknowledged rather than terminated: the copy in dead letters is the record, and a work-queue
+    // stream removes a message on ack (nats-server 2.9 keeps a terminated one in the stream).
+    m.ack();
     messagesHandled.inc({ type, outcome: HandleOutcomes.deadLetter });
     deadLetters.inc({ type });
   }

@@ -1,3 +1,3 @@
 export type { BusOptions, ConsumeSpec, HandlerContext, RunningConsumer } from './bus.ts';
 export { Bus } from './bus.ts';
-export { PermanentError } from './errors.ts';
+export { PermanentError, RetryLater } from './errors.ts';

@@ -198,7 +198,16 @@ export const ArgoCDSyncedSchema = Type.Object({
 });
 
 /** Command: discover a Warehouse now. */
-export const RefreshWarehouseSchema = Type.Object({ project: Name, warehouse: Name });
+export const RefreshWarehouseSchema = Type.Object({
+  project: Name,
+  warehouse: Name,
+  /**
+   * Set by webhook receivers: the sender says an artifact changed. When discovery finds nothing new,
+   * the poller looks again a few times over a few seconds (a registry may notify before the tag is
+   * readable). Absent for refreshes asked by people.
+   */
+  expectChange: Type.Optional(Type.Boolean()),
+});
 
 /** Command: create a Promotion (the api has checked the Freight is available; the promoter checks again). */
 export const CreatePromotionSchema = Type.Object({

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RetryLater } from '@ferry/bus';
 import type { Warehouse } from '@ferry/contracts';
 import { parseGoDuration } from '@ferry/kargo';
 import {
@@ -23,6 +24,9 @@ import { redisDiscoveryCache, redisGitMemo, redisHelmMemo, redisRateLimiter } fr
 import { readOnlyGitMemo, readOnlyHelmMemo, startPollerRequests } from './requests.ts';
 
 const DEFAULT_INTERVAL_MS = 5 * 60_000;
+
+/** Discoveries a webhook's refresh makes at most while it finds nothing new (the first and 3 more). */
+const WEBHOOK_LOOKS = 4;
 
 /** Options for tests: a fake registry, a clock, a faster schedule tick. */
 export interface PollerOptions {
@@ -186,10 +190,26 @@ export async function startWarehousePoller(
       durable: 'poller-refresh',
       handler: async (cmd, ctx) => {
         ctx.log.info({ warehouse: cmd.warehouse }, 'refresh requested');
+        const before = cmd.expectChange
+          ? (await store.getWarehouseStatus(cmd.project, cmd.warehouse))?.lastFreightID
+          : undefined;
         // Another replica discovering it right now will have the newest tags anyway, unless the
         // push landed after its listing began: so wait for its lease rather than skipping.
         for (let i = 0; i < 100; i++) {
-          if (await discover(cmd.project, cmd.warehouse, 'refresh')) return;
+          if (await discover(cmd.project, cmd.warehouse, 'refresh')) {
+            // A webhook said something changed; a registry may notify before the tag can be read,
+            // so when discovery found nothing new, look again after 0.5, 1 and 2 s.
+            if (cmd.expectChange && ctx.deliveryCount < WEBHOOK_LOOKS) {
+              const after = (await store.getWarehouseStatus(cmd.project, cmd.warehouse))?.lastFreightID;
+              if (after === before) {
+                throw new RetryLater(
+                  'a webhook announced a change that discovery does not see yet',
+                  500 * 2 ** (ctx.deliveryCount - 1),
+                );
+              }
+            }
+            return;
+          }
           await new Promise((r) => setTimeout(r, 100));
         }
         throw new Error(`warehouse ${cmd.warehouse} stayed busy; will retry`);

@@ -52,7 +52,9 @@ const DELIVERY_HEADERS = [
  */
 export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, opts) => {
   const { store, bus } = opts.deps;
+  // Two allowances per receiver: deliveries that refresh Warehouses, and failed authentications.
   const buckets = new TokenBuckets(opts.rateLimit ?? DEFAULT_BUCKET);
+  const failures = new TokenBuckets(opts.rateLimit ?? DEFAULT_BUCKET);
   const config = opts.secrets ? undefined : loadConfig();
   const secrets =
     opts.secrets ??
@@ -102,12 +104,13 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
         throw new FerryError('FERRY_ERR_NOT_FOUND', `no webhook receiver at ${path}`);
       }
       const log = req.log.child({ project: receiver.project, receiver: receiver.name });
-      if (!buckets.take(path)) {
-        throw new FerryError(
+      const limited = (): FerryError =>
+        new FerryError(
           'FERRY_ERR_WEBHOOK_RATE_LIMITED',
           `webhook receiver "${receiver.name}" of Project "${receiver.project}" is over its rate limit; retry later`,
         );
-      }
+      // A flood of bad signatures is refused before any signature is computed.
+      if (!failures.has(path)) throw limited();
       const headers: Record<string, string | undefined> = {};
       for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v[0] : v;
       const request: WebhookRequest = {
@@ -115,6 +118,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
         body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
       };
       if (!provider.authenticate(request, receiver.secret, receiver.config)) {
+        failures.take(path);
         log.warn({ provider: provider.name }, 'webhook refused: bad or missing signature');
         throw new FerryError(
           'FERRY_ERR_WEBHOOK_UNAUTHORIZED',
@@ -134,11 +138,16 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
       }
       const { kind: _, ...targets } = outcome;
       const refreshed = matchingWarehouses(await store.listWarehouses(receiver.project), targets);
+      // Only deliveries that make work count: a registry's pull and blob events, pings and other
+      // repositories' pushes are answered without using the allowance the refreshes need.
+      if (refreshed.length > 0 && !buckets.take(path)) throw limited();
       const delivery = DELIVERY_HEADERS.map((h) => headers[h]).find(Boolean) ?? randomUUID();
       for (const warehouse of refreshed) {
         await bus.publish(
           'RefreshWarehouse',
-          { project: receiver.project, warehouse },
+          // The sender says something changed: the poller looks again shortly if it sees nothing new
+          // yet (a registry may notify before the tag is readable).
+          { project: receiver.project, warehouse, expectChange: true },
           `webhook:${receiver.project}:${receiver.name}:${warehouse}:${delivery}`,
         );
       }
