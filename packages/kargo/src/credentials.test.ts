@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type CredentialCandidate, credentialsAllowedFor, selectCredentials } from './credentials.ts';
 
-const c = (name: string, repoURL: string, isRegex = false): CredentialCandidate => ({ name, repoURL, isRegex });
+const c = (name: string, repoURL: string, isRegex = false): CredentialCandidate => ({
+  name,
+  repoURL,
+  isRegex,
+});
 
 test('an exact match wins over a regex match, whatever the names', () => {
   const all = [c('a-regex', '^ghcr\\.io/acme/', true), c('z-exact', 'ghcr.io/acme/app')];
@@ -36,7 +40,10 @@ test('URLs are compared in the normal form of their type', () => {
 });
 
 test('a regex that does not compile is skipped', () => {
-  assert.equal(selectCredentials([c('bad', '(', true), c('ok', 'acme', true)], 'image', 'ghcr.io/acme/x')?.name, 'ok');
+  assert.equal(
+    selectCredentials([c('bad', '(', true), c('ok', 'acme', true)], 'image', 'ghcr.io/acme/x')?.name,
+    'ok',
+  );
 });
 
 test('credentials go over plain HTTP only to loopback hosts', () => {

@@ -9,13 +9,6 @@ export {
   stageSelectorMatches,
   stagesFedBy,
 } from './availability.ts';
-export { parseGoDuration } from './duration.ts';
-export type { FreightContent } from './freight.ts';
-export { freightAlias, freightId } from './freight.ts';
-export type { CommitCandidate, TagCandidate } from './git-select.ts';
-export { pathSelector, selectBranchCommits, selectGitTags, touchesPaths } from './git-select.ts';
-export type { KargoResource, ParsedAnalysisTemplate, ParseOptions, ParseResult } from './manifest.ts';
-export { PROJECT_LABEL, parseManifests, TRANSLATED_ANNOTATION } from './manifest.ts';
 export type { CredentialCandidate } from './credentials.ts';
 export {
   CREDENTIAL_TYPE_LABEL,
@@ -25,6 +18,13 @@ export {
   normalizeCredentialURL,
   selectCredentials,
 } from './credentials.ts';
+export { parseGoDuration } from './duration.ts';
+export type { FreightContent } from './freight.ts';
+export { freightAlias, freightId } from './freight.ts';
+export type { CommitCandidate, TagCandidate } from './git-select.ts';
+export { pathSelector, selectBranchCommits, selectGitTags, touchesPaths } from './git-select.ts';
+export type { KargoResource, ParsedAnalysisTemplate, ParseOptions, ParseResult } from './manifest.ts';
+export { PROJECT_LABEL, parseManifests, TRANSLATED_ANNOTATION } from './manifest.ts';
 export type { ParsedSecret } from './manifest-secrets.ts';
 export { selectImageTags } from './select.ts';
 export type { SemVersion, SemverConstraint } from './semver.ts';

@@ -75,7 +75,10 @@ test('credential Secrets keep their labels and annotations', () => {
   // generic Secrets need no repoURL; regex ones need a valid expression.
   parseManifests(cred('generic', 'stringData: { token: x }\n'), { knownProjects: new Set(['demo']) });
   parseManifests(
-    cred('git', 'stringData: { repoURL: "^https://github.com/acme/", repoURLIsRegex: "true", username: u, password: p }\n'),
+    cred(
+      'git',
+      'stringData: { repoURL: "^https://github.com/acme/", repoURLIsRegex: "true", username: u, password: p }\n',
+    ),
     { knownProjects: new Set(['demo']) },
   );
 });
@@ -93,7 +96,9 @@ test('bad credential Secrets name the field and what to put there', () => {
     [
       'git',
       `data: { repoURL: ${Buffer.from('https://x/(a').toString('base64')}, repoURLIsRegex: ${Buffer.from('true').toString('base64')} }\nstringData: { username: u, password: p }\n`,
-      ['/data/repoURL: invalid regular expression: Invalid regular expression: /https://x/(a/: Unterminated group'],
+      [
+        '/data/repoURL: invalid regular expression: Invalid regular expression: /https://x/(a/: Unterminated group',
+      ],
     ],
     [
       'helm',
@@ -112,7 +117,11 @@ test('bad credential Secrets name the field and what to put there', () => {
         '/stringData/password: required in a Secret labelled kargo.akuity.io/cred-type: git: the password or access token',
       ],
     ],
-    ['images', 'stringData: { repoURL: x }\n', ['/metadata/labels/kargo.akuity.io~1cred-type: must be one of git, helm, image or generic']],
+    [
+      'images',
+      'stringData: { repoURL: x }\n',
+      ['/metadata/labels/kargo.akuity.io~1cred-type: must be one of git, helm, image or generic'],
+    ],
   ];
   for (const [type, body, want] of cases) {
     try {
@@ -121,7 +130,9 @@ test('bad credential Secrets name the field and what to put there', () => {
     } catch (e) {
       assert.ok(e instanceof ValidationError, String(e));
       assert.deepEqual(
-        e.problems.map((p) => `${p.path.replace(/^document 1 \(Secret "c", line \d+\): /, '')}: ${p.message}`),
+        e.problems.map(
+          (p) => `${p.path.replace(/^document 1 \(Secret "c", line \d+\): /, '')}: ${p.message}`,
+        ),
         want,
       );
     }

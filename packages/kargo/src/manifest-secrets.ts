@@ -1,7 +1,7 @@
 import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from '@ferry/contracts';
 import { CREDENTIAL_TYPE_LABEL, CredentialType, isCredentialType } from './credentials.ts';
 import { goRegExp } from './patterns.ts';
-import { type Ctx, fields, isMap, mapAt, type Obj, stringMapAt, strAt } from './read.ts';
+import { type Ctx, fields, isMap, mapAt, type Obj, strAt, stringMapAt } from './read.ts';
 
 /**
  * A `v1` Secret from a manifest file, its data decoded. Ferry keeps Secrets for what its resources
@@ -40,7 +40,8 @@ export function readSecret(ctx: Ctx, raw: Obj, defaultProject: string | undefine
   if (project === undefined) {
     ctx.problem(['metadata', 'namespace'], 'required: the Project this Secret belongs to');
   } else if (!DNS1123_LABEL.test(project)) ctx.problem(['metadata', 'namespace'], 'must be a Project name');
-  const labels = m.labels === undefined || m.labels === null ? {} : stringMapAt(ctx, m.labels, ['metadata', 'labels']);
+  const labels =
+    m.labels === undefined || m.labels === null ? {} : stringMapAt(ctx, m.labels, ['metadata', 'labels']);
   const annotations =
     m.annotations === undefined || m.annotations === null
       ? {}
@@ -104,7 +105,10 @@ function checkCredentials(
       ctx.problem(at(k), `required in a Secret labelled ${CREDENTIAL_TYPE_LABEL}: ${type}: ${what}`);
     }
   };
-  need('repoURL', 'the repository URL these credentials are for (or a regular expression with repoURLIsRegex: "true")');
+  need(
+    'repoURL',
+    'the repository URL these credentials are for (or a regular expression with repoURLIsRegex: "true")',
+  );
   const isRegex = data.repoURLIsRegex;
   if (isRegex !== undefined && isRegex !== 'true' && isRegex !== 'false') {
     ctx.problem(at('repoURLIsRegex'), 'must be "true" or "false"');
@@ -117,7 +121,10 @@ function checkCredentials(
     }
   }
   if (data.sshPrivateKey !== undefined) {
-    ctx.problem(at('sshPrivateKey'), 'SSH keys are not supported yet by Ferry: use username and password (a token)');
+    ctx.problem(
+      at('sshPrivateKey'),
+      'SSH keys are not supported yet by Ferry: use username and password (a token)',
+    );
   }
   need('username', 'the user name to authenticate as');
   need('password', 'the password or access token');

@@ -9,7 +9,7 @@ const warehouse = (minimumAge: string) =>
 
 const imageSub = (minimumAge: string): ImageSubscription => {
   const { resources } = parseManifests(warehouse(minimumAge), { knownProjects: new Set(['shop']) });
-  return (resources[0]?.resource as Warehouse).spec.subscriptions[0]!.image!;
+  return (resources[0]!.resource as Warehouse).spec.subscriptions[0]!.image!;
 };
 
 test('minimumAge is read as a Go duration and normalised; zero means none', () => {
@@ -26,8 +26,12 @@ test('a bad minimumAge names its path and the form it must take', () => {
       (e: unknown) => {
         assert.ok(e instanceof ValidationError, String(e));
         assert.deepEqual(
-          e.problems.map((p) => `${p.path.replace(/^document 1 \(Warehouse "app", line \d+\): /, '')}: ${p.message}`),
-          ['/spec/subscriptions/0/image/minimumAge: must be a duration in hours, minutes and seconds, like "24h" or "1h30m"'],
+          e.problems.map(
+            (p) => `${p.path.replace(/^document 1 \(Warehouse "app", line \d+\): /, '')}: ${p.message}`,
+          ),
+          [
+            '/spec/subscriptions/0/image/minimumAge: must be a duration in hours, minutes and seconds, like "24h" or "1h30m"',
+          ],
         );
         return true;
       },

@@ -400,15 +400,21 @@ describe('RegistryClient per-call credentials', () => {
       }
       const auth = headers.Authorization;
       if (auth === 'Bearer tok-a' || auth === 'Bearer tok-b') return json(200, { tags: [auth.slice(11)] });
-      return json(401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }, {
-        'WWW-Authenticate': 'Bearer realm="https://auth.example/token",service="reg"',
-      });
+      return json(
+        401,
+        { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] },
+        {
+          'WWW-Authenticate': 'Bearer realm="https://auth.example/token",service="reg"',
+        },
+      );
     });
 
   it('keeps tokens apart per credentials, so one caller never uses another caller’s token', async () => {
     const fake = bearerRegistry();
     const client = new RegistryClient({ fetch: fake.fetch });
-    const as = (username: string) => ({ credentials: async () => ({ username, password: `pw-${username}` }) });
+    const as = (username: string) => ({
+      credentials: async () => ({ username, password: `pw-${username}` }),
+    });
     assert.deepEqual(await client.listTags('reg.example/app', as('a')), ['a']);
     assert.deepEqual(await client.listTags('reg.example/app', as('b')), ['b']);
     assert.deepEqual(await client.listTags('reg.example/app', as('a')), ['a']);
@@ -416,7 +422,8 @@ describe('RegistryClient per-call credentials', () => {
     await assert.rejects(
       client.listTags('reg.example/app', {
         credentials: async () => undefined,
-        missingCredentialsHint: 'apply a Secret labelled kargo.akuity.io/cred-type: image with repoURL reg.example/app',
+        missingCredentialsHint:
+          'apply a Secret labelled kargo.akuity.io/cred-type: image with repoURL reg.example/app',
       }),
       (err: Error) => {
         assert.ok(err instanceof RegistryAuthError);
@@ -437,11 +444,17 @@ describe('RegistryClient per-call credentials', () => {
     });
     assert.deepEqual(await client.listTags('reg.example/app', { credentials: async () => undefined }), ['b']);
     const wrong = fakeFetch(() =>
-      json(401, { errors: [{ code: 'UNAUTHORIZED', message: 'bad pw-secret-9' }] }, { 'WWW-Authenticate': 'Basic realm="r"' }),
+      json(
+        401,
+        { errors: [{ code: 'UNAUTHORIZED', message: 'bad pw-secret-9' }] },
+        { 'WWW-Authenticate': 'Basic realm="r"' },
+      ),
     );
     const basic = new RegistryClient({ fetch: wrong.fetch });
     await assert.rejects(
-      basic.listTags('reg.example/app', { credentials: async () => ({ username: 'u', password: 'pw-secret-9' }) }),
+      basic.listTags('reg.example/app', {
+        credentials: async () => ({ username: 'u', password: 'pw-secret-9' }),
+      }),
       (err: Error) => !err.message.includes('pw-secret-9') && /\[redacted\]/.test(err.message),
     );
   });

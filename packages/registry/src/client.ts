@@ -388,7 +388,11 @@ export class RegistryClient {
     };
   }
 
-  async #getManifest(repo: ImageRepo, reference: string, auth: CallAuth | undefined): Promise<ManifestResult> {
+  async #getManifest(
+    repo: ImageRepo,
+    reference: string,
+    auth: CallAuth | undefined,
+  ): Promise<ManifestResult> {
     const op: Op = { repo, action: `fetching manifest "${reference}"`, auth };
     const res = await this.#send(op, 'GET', this.#manifestURL(repo, reference), MANIFEST_ACCEPT);
     if (!res.ok) throw await this.#errorFor(op, res);
@@ -800,7 +804,9 @@ export class RegistryClient {
   // serve another caller (another Project) or anonymous access.
   #tokenKey(op: Op, scope: string): string {
     const c = this.#credentialsFor(op);
-    const who = c ? createHash('sha256').update(`${c.username}\0${c.password}`).digest('hex').slice(0, 16) : '-';
+    const who = c
+      ? createHash('sha256').update(`${c.username}\0${c.password}`).digest('hex').slice(0, 16)
+      : '-';
     return `${op.repo.apiHost} ${scope} ${who}`;
   }
 

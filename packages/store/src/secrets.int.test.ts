@@ -33,7 +33,12 @@ test('credential Secrets are indexed by type without their secret values, and fo
   );
   assert.equal(
     await api.put(
-      cred('any-acme', 'image', { repoURL: '^ghcr\\.io/acme/', repoURLIsRegex: 'true', username: 'r', password: 'pw-r' }),
+      cred('any-acme', 'image', {
+        repoURL: '^ghcr\\.io/acme/',
+        repoURLIsRegex: 'true',
+        username: 'r',
+        password: 'pw-r',
+      }),
     ),
     'created',
   );
@@ -55,10 +60,14 @@ test('a changed or relabelled Secret reaches readers at once with recheckMs 0, a
   const api = new SecretStore(store.redis, KEY);
   const eager = new SecretStore(store.redis, KEY, { recheckMs: 0 });
   const lazy = new SecretStore(store.redis, KEY, { recheckMs: 5_000, now: () => now });
-  await api.put(cred('git-main', 'git', { repoURL: 'https://git.example/a.git', username: 'u', password: 'old' }));
+  await api.put(
+    cred('git-main', 'git', { repoURL: 'https://git.example/a.git', username: 'u', password: 'old' }),
+  );
   assert.equal((await lazy.credentialsFor('shop', 'git', 'https://git.example/a'))?.password, 'old');
   assert.equal(
-    await api.put(cred('git-main', 'git', { repoURL: 'https://git.example/a.git', username: 'u', password: 'new' })),
+    await api.put(
+      cred('git-main', 'git', { repoURL: 'https://git.example/a.git', username: 'u', password: 'new' }),
+    ),
     'configured',
   );
   assert.equal((await eager.credentialsFor('shop', 'git', 'https://git.example/a'))?.password, 'new');
@@ -66,16 +75,15 @@ test('a changed or relabelled Secret reaches readers at once with recheckMs 0, a
   now += 5_000;
   assert.equal((await lazy.credentialsFor('shop', 'git', 'https://git.example/a'))?.password, 'new');
   // Relabelled as helm: gone from the git index.
-  await api.put(cred('git-main', 'helm', { repoURL: 'https://git.example/a.git', username: 'u', password: 'new' }));
+  await api.put(
+    cred('git-main', 'helm', { repoURL: 'https://git.example/a.git', username: 'u', password: 'new' }),
+  );
   assert.equal(await eager.credentialsFor('shop', 'git', 'https://git.example/a'), undefined);
   assert.equal((await eager.credentialsFor('shop', 'helm', 'https://git.example/a.git'))?.secret, 'git-main');
   // Label dropped: no longer credentials at all.
   await api.put({ project: 'shop', name: 'git-main', data: { repoURL: 'x' } });
   assert.equal(await eager.credentialsFor('shop', 'helm', 'https://git.example/a.git'), undefined);
-  assert.equal(
-    await api.put({ project: 'shop', name: 'git-main', data: { repoURL: 'x' } }),
-    'unchanged',
-  );
+  assert.equal(await api.put({ project: 'shop', name: 'git-main', data: { repoURL: 'x' } }), 'unchanged');
 });
 
 test('credentials are not handed out for plain HTTP to other hosts, nor without the key', async () => {
@@ -90,7 +98,11 @@ test('credentials are not handed out for plain HTTP to other hosts, nor without 
     /Secret "local" of project "shop" holds git credentials for http:\/\/127.0.0.1:9\/b but this service has no encryption key: set FERRY_ENCRYPTION_KEY/,
   );
   await assert.rejects(
-    new SecretStore(store.redis, Buffer.alloc(32, 8).toString('base64')).credentialsFor('shop', 'git', 'http://127.0.0.1:9/b'),
+    new SecretStore(store.redis, Buffer.alloc(32, 8).toString('base64')).credentialsFor(
+      'shop',
+      'git',
+      'http://127.0.0.1:9/b',
+    ),
     /Secret "local" of project "shop" does not open with this service's FERRY_ENCRYPTION_KEY/,
   );
 });

@@ -160,7 +160,10 @@ export class SecretStore {
       const tx = this.#redis.multi().set(key, this.#seal(s));
       for (const t of Object.values(CredentialType)) tx.hdel(Keys.credentialIndex(s.project, t), s.name);
       if (type !== undefined) {
-        const entry: IndexEntry = { repoURL: s.data.repoURL ?? '', isRegex: s.data.repoURLIsRegex === 'true' };
+        const entry: IndexEntry = {
+          repoURL: s.data.repoURL ?? '',
+          isRegex: s.data.repoURLIsRegex === 'true',
+        };
         tx.hset(Keys.credentialIndex(s.project, type), s.name, JSON.stringify(entry));
       }
       tx.incr(Keys.credentialVersion(s.project));
@@ -185,7 +188,11 @@ export class SecretStore {
    * Credentials are never returned for a plain `http://` URL to a host other than a loopback one.
    * Throws when a Secret matches but this process has no `FERRY_ENCRYPTION_KEY` or the wrong one.
    */
-  async credentialsFor(project: string, type: CredentialType, repoURL: string): Promise<RepoCredentials | undefined> {
+  async credentialsFor(
+    project: string,
+    type: CredentialType,
+    repoURL: string,
+  ): Promise<RepoCredentials | undefined> {
     if (!credentialsAllowedFor(repoURL)) return undefined;
     const cache = await this.#projectCache(project);
     const match = selectCredentials(cache.byType.get(type) ?? [], type, repoURL);

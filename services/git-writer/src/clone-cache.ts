@@ -19,6 +19,13 @@ import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { type GitOperation, GitOperations, gitOperationDuration, gitPushRejections } from '@ferry/metrics';
 import { Kinds, type Logger, withSpan } from '@ferry/observability';
 import { simpleGit } from 'simple-git';
+import {
+  AUTH_FAILED,
+  authAdvice,
+  type GitCredentials,
+  type GitCredentialsLookup,
+  gitCredentialEnv,
+} from './credentials.ts';
 import { EditPathError, PushRejectedError, RepoAccessError } from './errors.ts';
 import type { Author, GitPort, RemoteState, WorkTree } from './ports.ts';
 import { redactText, redactURL } from './redact.ts';
@@ -100,23 +107,49 @@ export class CloneCache implements GitPort {
     return join(this.reposDir, cacheNameFor(repoURL));
   }
 
-  async sync(repoURL: string, branches: readonly string[]): Promise<RemoteState> {
+  /**
+   * The same cache, with every clone, fetch and push carrying the credentials `lookup` finds for the
+   * repository (one Project's Secrets); an authentication failure says which Secret to apply or fix.
+   */
+  withCredentials(lookup: GitCredentialsLookup): GitPort {
+    return {
+      sync: async (repoURL, branches) => {
+        const credentials = await lookup(repoURL);
+        return await explainAuth(repoURL, credentials, () => this.sync(repoURL, branches, credentials));
+      },
+      findCommitWithTrailer: (repoURL, head, trailer, depth) =>
+        this.findCommitWithTrailer(repoURL, head, trailer, depth),
+      checkout: async (repoURL, commit, label) =>
+        this.checkout(repoURL, commit, label, await lookup(repoURL)),
+    };
+  }
+
+  /** {@link GitPort.sync}; `credentials` go to git through its environment only (see `gitCredentialEnv`). */
+  async sync(
+    repoURL: string,
+    branches: readonly string[],
+    credentials?: GitCredentials,
+  ): Promise<RemoteState> {
     const dir = this.cacheDirFor(repoURL);
     return timedGit(GitOperations.fetch, { repo: repoURL, branch: branches.join(',') }, () =>
-      this.#sync(repoURL, dir, branches),
+      this.#sync(repoURL, dir, branches, gitCredentialEnv(credentials)),
     );
   }
 
-  async #sync(repoURL: string, dir: string, branches: readonly string[]): Promise<RemoteState> {
+  async #sync(
+    repoURL: string,
+    dir: string,
+    branches: readonly string[],
+    env: Record<string, string>,
+  ): Promise<RemoteState> {
     return this.locked(dir, async () => {
-      await this.ensureCache(repoURL, dir);
-      const listed = await this.remote(dir, [
-        'ls-remote',
-        '--symref',
-        'origin',
-        'HEAD',
-        ...branches.map((b) => `refs/heads/${b}`),
-      ]);
+      await this.ensureCache(repoURL, dir, env);
+      const listed = await this.remote(
+        dir,
+        ['ls-remote', '--symref', 'origin', 'HEAD', ...branches.map((b) => `refs/heads/${b}`)],
+        [],
+        env,
+      );
       const heads = new Map<string, string>();
       let defaultBranch: string | undefined;
       let headSha: string | undefined;
@@ -135,12 +168,12 @@ export class CloneCache implements GitPort {
       const local = await this.localRemoteRefs(dir);
       const stale = [...heads].filter(([b, sha]) => local.get(b) !== sha).map(([b]) => b);
       if (stale.length > 0) {
-        await this.remote(dir, [
-          'fetch',
-          '--no-tags',
-          'origin',
-          ...stale.map((b) => `+refs/heads/${b}:refs/remotes/origin/${b}`),
-        ]);
+        await this.remote(
+          dir,
+          ['fetch', '--no-tags', 'origin', ...stale.map((b) => `+refs/heads/${b}:refs/remotes/origin/${b}`)],
+          [],
+          env,
+        );
         // The branch may have moved between ls-remote and fetch; what was fetched is what we have.
         const fetched = await this.localRemoteRefs(dir);
         for (const b of stale) {
@@ -175,7 +208,13 @@ export class CloneCache implements GitPort {
     return undefined;
   }
 
-  async checkout(repoURL: string, commit: string, label: string): Promise<WorkTree> {
+  /** {@link GitPort.checkout}; the work tree pushes with `credentials` (through git's environment). */
+  async checkout(
+    repoURL: string,
+    commit: string,
+    label: string,
+    credentials?: GitCredentials,
+  ): Promise<WorkTree> {
     const dir = this.cacheDirFor(repoURL);
     await mkdir(this.workDir, { recursive: true });
     const name = `${label.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 40)}-${randomBytes(4).toString('hex')}`;
@@ -183,7 +222,7 @@ export class CloneCache implements GitPort {
     await timedGit(GitOperations.worktree, { repo: repoURL, revision: commit }, () =>
       this.locked(dir, () => this.remote(dir, ['worktree', 'add', '--detach', path, commit])),
     );
-    return new GitWorkTree(this, dir, path, await realpath(path), repoURL);
+    return new GitWorkTree(this, dir, path, await realpath(path), repoURL, credentials);
   }
 
   /**
@@ -196,7 +235,13 @@ export class CloneCache implements GitPort {
     config: string[] = [],
     env: Record<string, string> = {},
   ): Promise<string> {
-    const git = simpleGit({ baseDir, config, timeout: { block: this.idleTimeoutMs } }).env({
+    // The credential helper of `gitCredentialEnv` is ours, a constant that only prints git's own
+    // environment; simple-git refuses GIT_CONFIG_* helpers unless told they are intended.
+    const unsafe =
+      env.GIT_CONFIG_COUNT === undefined
+        ? {}
+        : { unsafe: { allowUnsafeConfigEnvCount: true, allowUnsafeCredentialHelper: true } };
+    const git = simpleGit({ baseDir, config, timeout: { block: this.idleTimeoutMs }, ...unsafe }).env({
       ...process.env,
       // Never wait for a password on a terminal; English messages, which errors are matched on.
       GIT_TERMINAL_PROMPT: '0',
@@ -212,9 +257,14 @@ export class CloneCache implements GitPort {
   }
 
   /** Runs a command that talks to the remote; access problems become {@link RepoAccessError}. */
-  async remote(baseDir: string, args: string[], config: string[] = []): Promise<string> {
+  async remote(
+    baseDir: string,
+    args: string[],
+    config: string[] = [],
+    env: Record<string, string> = {},
+  ): Promise<string> {
     try {
-      return await this.git(baseDir, args, config);
+      return await this.git(baseDir, args, config, env);
     } catch (err) {
       throw classify(err as GitCommandError);
     }
@@ -233,7 +283,7 @@ export class CloneCache implements GitPort {
     }
   }
 
-  private async ensureCache(repoURL: string, dir: string): Promise<void> {
+  private async ensureCache(repoURL: string, dir: string, env: Record<string, string>): Promise<void> {
     if (await exists(join(dir, 'HEAD'))) {
       // The same repository may come with other (rotated) credentials; the cache follows.
       const current = (await this.git(dir, ['config', '--get', 'remote.origin.url']).catch(() => '')).trim();
@@ -247,20 +297,17 @@ export class CloneCache implements GitPort {
     const log = this.log.child({ repo: redactURL(repoURL) });
     try {
       try {
-        await this.remote(this.reposDir, [
-          'clone',
-          '--bare',
-          '--no-tags',
-          '--filter=blob:none',
-          '--',
-          repoURL,
-          tmp,
-        ]);
+        await this.remote(
+          this.reposDir,
+          ['clone', '--bare', '--no-tags', '--filter=blob:none', '--', repoURL, tmp],
+          [],
+          env,
+        );
       } catch (err) {
         if (err instanceof RepoAccessError) throw err;
         log.warn({ err }, 'partial clone failed; cloning in full');
         await rm(tmp, { recursive: true, force: true });
-        await this.remote(this.reposDir, ['clone', '--bare', '--no-tags', '--', repoURL, tmp]);
+        await this.remote(this.reposDir, ['clone', '--bare', '--no-tags', '--', repoURL, tmp], [], env);
       }
       await rename(tmp, dir);
       log.info({ dir }, 'cloned repository into the cache');
@@ -333,9 +380,18 @@ class GitWorkTree implements WorkTree {
   private readonly realRoot: string;
 
   private readonly repoURL: string;
+  private readonly credentials: GitCredentials | undefined;
 
-  constructor(cache: CloneCache, cacheDir: string, path: string, realRoot: string, repoURL: string) {
+  constructor(
+    cache: CloneCache,
+    cacheDir: string,
+    path: string,
+    realRoot: string,
+    repoURL: string,
+    credentials?: GitCredentials,
+  ) {
     this.repoURL = repoURL;
+    this.credentials = credentials;
     this.cache = cache;
     this.cacheDir = cacheDir;
     this.path = path;
@@ -449,7 +505,12 @@ class GitWorkTree implements WorkTree {
   async push(commit: string, branch: string): Promise<void> {
     try {
       await timedGit(GitOperations.push, { repo: this.repoURL, branch, revision: commit }, () =>
-        this.cache.git(this.path, ['push', '--no-verify', 'origin', `${commit}:refs/heads/${branch}`]),
+        this.cache.git(
+          this.path,
+          ['push', '--no-verify', 'origin', `${commit}:refs/heads/${branch}`],
+          [],
+          gitCredentialEnv(this.credentials),
+        ),
       );
     } catch (err) {
       const message = (err as Error).message;
@@ -457,7 +518,13 @@ class GitWorkTree implements WorkTree {
         gitPushRejections.inc();
         throw new PushRejectedError(message);
       }
-      throw classify(err as GitCommandError);
+      const classified = classify(err as GitCommandError);
+      if (classified instanceof RepoAccessError && AUTH_FAILED.some((re) => re.test(classified.message))) {
+        throw new RepoAccessError(
+          `${classified.message}; ${authAdvice(redactURL(this.repoURL), this.credentials)}`,
+        );
+      }
+      throw classified;
     }
     await this.cache.notePushed(this.cacheDir, branch, commit);
   }
@@ -490,6 +557,24 @@ function timedGit<T>(operation: GitOperation, target: GitSpanTarget, fn: () => P
     const end = gitOperationDuration.startTimer({ operation });
     return fn().finally(end);
   });
+}
+
+/** Runs `fn`; an authentication failure gains advice on which Secret to apply or fix. */
+async function explainAuth<T>(
+  repoURL: string,
+  credentials: GitCredentials | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof RepoAccessError && AUTH_FAILED.some((re) => re.test(err.message))) {
+      throw new RepoAccessError(`${err.message}; ${authAdvice(redactURL(repoURL), credentials)}`, {
+        cause: err,
+      });
+    }
+    throw err;
+  }
 }
 
 /** Turns git's "no such repository / not for you" into a permanent error; others stay transient. */

@@ -702,7 +702,8 @@ export class WriteBatcher {
 
   /** Queues a write; settles with its GitWritten fact once its batch is written. */
   submit(cmd: WriteGit): Promise<GitWritten> {
-    const key = leaseName(cmd.repoURL, cmd.targetBranch);
+    // Per Project as well: a batch pushes with its first write's Project credentials.
+    const key = `${cmd.project}|${leaseName(cmd.repoURL, cmd.targetBranch)}`;
     return new Promise<GitWritten>((resolve, reject) => {
       const q = this.#queues.get(key) ?? [];
       q.push({ cmd, resolve, reject });

@@ -59,6 +59,6 @@ export const AUTH_FAILED: readonly RegExp[] = [
 /** What to do about an authentication failure for `repoURL`: apply a Secret, or fix the one used. */
 export function authAdvice(repoURL: string, credentials: GitCredentials | undefined): string {
   return credentials
-    ? `the repository refused the credentials of ${credentials.secret ? `Secret "${credentials.secret}"` : 'the repository URL'}; check its username and password (or token) and that they may ${'read and push'}`
+    ? `the repository refused the credentials of ${credentials.secret ? `Secret "${credentials.secret}"` : 'the repository URL'}; check its username and password (or token) and that they may read and push`
     : `no credentials matched; apply a Secret labelled kargo.akuity.io/cred-type: git with repoURL ${repoURL}`;
 }

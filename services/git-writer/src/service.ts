@@ -7,7 +7,7 @@ import type { Bus } from '@ferry/bus';
 import type { FerryConfig } from '@ferry/config';
 import { MessageSchemas, validate, type WriteGit } from '@ferry/contracts';
 import type { Logger } from '@ferry/observability';
-import type { Store } from '@ferry/store';
+import { SecretStore, type Store } from '@ferry/store';
 import { CloneCache } from './clone-cache.ts';
 import {
   type BranchQueue,
@@ -17,6 +17,7 @@ import {
   WriteDefaults,
   type WriterDeps,
 } from './core.ts';
+import { projectGitCredentials } from './credentials.ts';
 import { redactText } from './redact.ts';
 
 /** What {@link startGitWriter} runs on; the caller owns (and closes) the connections. */
@@ -62,22 +63,30 @@ export async function startGitWriter(
   const { config, log, store, bus } = deps;
   const git = await CloneCache.open({ dir: config.gitCacheDir, log });
   const queue = redisBranchQueue(store);
-  // Dependencies per command: its own logger and ack heartbeat, shared git and store.
+  // Clone, fetch and push carry the credentials of the command's Project (`kargo.akuity.io/cred-type: git`).
+  const secrets = new SecretStore(store.redis, config.encryptionKey);
+  const gitFor = (project: string) => git.withCredentials(projectGitCredentials(secrets, project));
+  // Dependencies per command: its own logger and ack heartbeat, its Project's git credentials, shared store.
   const hearts = new Map<string, { log: Logger; heartbeat: () => void }>();
-  const depsFor = (writeId: string): WriterDeps => ({
-    git,
+  const depsFor = (cmd: WriteGit): WriterDeps => ({
+    git: gitFor(cmd.project),
     store,
-    log: hearts.get(writeId)?.log ?? log,
+    log: hearts.get(cmd.writeId)?.log ?? log,
     author: { name: config.gitAuthorName, email: config.gitAuthorEmail },
     publish: (fact, msgId) => bus.publish('GitWritten', fact, msgId),
     now: () => Date.now(),
     sleep: (ms) => sleep(ms),
-    heartbeat: hearts.get(writeId)?.heartbeat,
+    heartbeat: hearts.get(cmd.writeId)?.heartbeat,
     leaseTtlMs: options.leaseTtlMs ?? WriteDefaults.leaseTtlMs,
     leaseWaitMs: options.leaseWaitMs ?? WriteDefaults.leaseWaitMs,
-    queue,
+    // Writes another replica offers for this branch join the batch only from the same Project, so they
+    // never push with another Project's credentials; the others are written by the replica that offered them.
+    queue: {
+      offer: (lease, cmds) => queue.offer(lease, cmds),
+      take: async (lease, max) => (await queue.take(lease, max)).filter((c) => c.project === cmd.project),
+    },
   });
-  const batcher = new WriteBatcher((cmd) => depsFor(cmd.writeId), options.maxBatch);
+  const batcher = new WriteBatcher(depsFor, options.maxBatch);
   const consumer = await bus.consume({
     type: 'WriteGit',
     durable: 'git-writer',
@@ -107,7 +116,10 @@ export async function startGitWriter(
       void (async () => {
         try {
           const cmd = validate(MessageSchemas.WriteGit, msg.json(), 'dry-run WriteGit');
-          const diff = await diffWrite(cmd, { git, log: log.child({ writeId: cmd.writeId, dryRun: true }) });
+          const diff = await diffWrite(cmd, {
+            git: gitFor(cmd.project),
+            log: log.child({ writeId: cmd.writeId, dryRun: true }),
+          });
           msg.respond(JSON.stringify({ diff }));
         } catch (e) {
           log.warn({ err: e }, 'dry run failed');

@@ -7,7 +7,13 @@ import type { GitSubscription, ImageSubscription, Warehouse } from '@ferry/contr
 import type { ParsedSecret } from '@ferry/kargo';
 import { RegistryClient } from '@ferry/registry';
 import { SecretStore, Store } from '@ferry/store';
-import { RegistryAuthMode, startGitServer, startRegistry, type TestGitServer, type TestRegistry } from '@ferry/support';
+import {
+  RegistryAuthMode,
+  startGitServer,
+  startRegistry,
+  type TestGitServer,
+  type TestRegistry,
+} from '@ferry/support';
 import { projectGit, projectRegistry } from './credentials.ts';
 import { discoverWarehouse } from './discover.ts';
 import { gitCli, gitDiscoverer, memoryGitMemo } from './git.ts';
@@ -65,7 +71,11 @@ for (const mode of [RegistryAuthMode.Basic, RegistryAuthMode.Token]) {
       const repoURL = `${registry.host}/team/app`;
       const client = new RegistryClient();
       const secrets = new SecretStore(store.redis, KEY, { recheckMs: 0 });
-      const first = await discoverWarehouse(imageWarehouse(repoURL), projectRegistry(client, secrets, project), new Date());
+      const first = await discoverWarehouse(
+        imageWarehouse(repoURL),
+        projectRegistry(client, secrets, project),
+        new Date(),
+      );
       assert.equal(first.images, undefined);
       assert.equal(first.errors.length, 1);
       assert.match(
@@ -80,7 +90,11 @@ for (const mode of [RegistryAuthMode.Basic, RegistryAuthMode.Token]) {
       await new SecretStore(store.redis, KEY).put(
         cred(project, 'registry', 'image', { repoURL, username: 'reader', password: 'read-pw' }),
       );
-      const second = await discoverWarehouse(imageWarehouse(repoURL), projectRegistry(client, secrets, project), new Date());
+      const second = await discoverWarehouse(
+        imageWarehouse(repoURL),
+        projectRegistry(client, secrets, project),
+        new Date(),
+      );
       assert.deepEqual(second.errors, []);
       assert.equal(second.images?.[0]?.tag, '1.1.0');
 
@@ -139,23 +153,54 @@ describe('git discovery with credentials from Secrets (smart HTTP, basic auth)',
   it('asks for the Secret, refuses a wrong one, discovers with the right one, never puts it in argv', async () => {
     const repoURL = await server.createRepo('config', { 'a.txt': 'a' });
     const argv: string[] = [];
-    const base = gitDiscoverer({ cacheDir, memo: memoryGitMemo(), git: gitCli((args) => argv.push(...args)) });
+    const base = gitDiscoverer({
+      cacheDir,
+      memo: memoryGitMemo(),
+      git: gitCli((args) => argv.push(...args)),
+    });
     const secrets = new SecretStore(store.redis, KEY, { recheckMs: 0 });
     const git = projectGit(base, secrets, 'gitshop');
     const wh: Warehouse = {
       apiVersion: 'kargo.akuity.io/v1alpha1',
       kind: 'Warehouse',
       metadata: { name: 'config', namespace: 'gitshop' },
-      spec: { interval: '5m0s', freightCreationPolicy: 'Automatic', subscriptions: [{ git: gitSub(repoURL) }] },
+      spec: {
+        interval: '5m0s',
+        freightCreationPolicy: 'Automatic',
+        subscriptions: [{ git: gitSub(repoURL) }],
+      },
     };
-    const none = await discoverWarehouse(wh, { listTags: async () => [], resolveTag: async () => ({ digest: '' }), getImageInfo: async () => ({ digest: '' }) }, new Date(), { git });
+    const none = await discoverWarehouse(
+      wh,
+      {
+        listTags: async () => [],
+        resolveTag: async () => ({ digest: '' }),
+        getImageInfo: async () => ({ digest: '' }),
+      },
+      new Date(),
+      { git },
+    );
     assert.deepEqual(none.errors, [
       `subscription 0 (${repoURL}): ${repoURL} asks for credentials and none matched; apply a Secret labelled kargo.akuity.io/cred-type: git with repoURL ${repoURL}`,
     ]);
     const api = new SecretStore(store.redis, KEY);
-    await api.put(cred('gitshop', 'git-creds', 'git', { repoURL: `${repoURL}`, username: 'bot', password: 'nope-789' }));
-    const wrong = await discoverWarehouse(wh, { listTags: async () => [], resolveTag: async () => ({ digest: '' }), getImageInfo: async () => ({ digest: '' }) }, new Date(), { git });
-    assert.match(wrong.errors[0]!, /refused the credentials of Secret "git-creds"; check its username and password/);
+    await api.put(
+      cred('gitshop', 'git-creds', 'git', { repoURL: `${repoURL}`, username: 'bot', password: 'nope-789' }),
+    );
+    const wrong = await discoverWarehouse(
+      wh,
+      {
+        listTags: async () => [],
+        resolveTag: async () => ({ digest: '' }),
+        getImageInfo: async () => ({ digest: '' }),
+      },
+      new Date(),
+      { git },
+    );
+    assert.match(
+      wrong.errors[0]!,
+      /refused the credentials of Secret "git-creds"; check its username and password/,
+    );
     // A regex Secret for the whole server, as Kargo allows; the exact one is removed by relabelling.
     await api.put({ project: 'gitshop', name: 'git-creds', data: {} });
     await api.put(
@@ -166,7 +211,16 @@ describe('git discovery with credentials from Secrets (smart HTTP, basic auth)',
         password: 'git-pw-456',
       }),
     );
-    const ok = await discoverWarehouse(wh, { listTags: async () => [], resolveTag: async () => ({ digest: '' }), getImageInfo: async () => ({ digest: '' }) }, new Date(), { git });
+    const ok = await discoverWarehouse(
+      wh,
+      {
+        listTags: async () => [],
+        resolveTag: async () => ({ digest: '' }),
+        getImageInfo: async () => ({ digest: '' }),
+      },
+      new Date(),
+      { git },
+    );
     assert.deepEqual(ok.errors, []);
     assert.equal(ok.commits?.[0]?.message, 'initial commit');
     assert.ok(argv.some((a) => a === 'ls-remote') && argv.some((a) => a === 'fetch'));

@@ -12,7 +12,11 @@ import type { ChartCredentialsLookup } from './helm.ts';
 /** Where credentials come from: `SecretStore` of @ferry/store, or a fake in tests. */
 export interface CredentialSource {
   /** The Project's credentials of `type` for `repoURL`; undefined when no Secret matches. */
-  credentialsFor(project: string, type: CredentialType, repoURL: string): Promise<RepoCredentials | undefined>;
+  credentialsFor(
+    project: string,
+    type: CredentialType,
+    repoURL: string,
+  ): Promise<RepoCredentials | undefined>;
 }
 
 /** The registry calls discovery makes, with per-call options (the real `RegistryClient`). */
@@ -56,7 +60,8 @@ export function projectRegistry(
   return {
     listTags: (repoURL) => client.listTags(repoURL, call(repoURL)),
     resolveTag: (repoURL, tag) => client.resolveTag(repoURL, tag, call(repoURL)),
-    getImageInfo: (repoURL, reference, platform) => client.getImageInfo(repoURL, reference, platform, call(repoURL)),
+    getImageInfo: (repoURL, reference, platform) =>
+      client.getImageInfo(repoURL, reference, platform, call(repoURL)),
   };
 }
 

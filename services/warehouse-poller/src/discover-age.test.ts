@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ImageSubscription, Warehouse } from '@ferry/contracts';
-import { ageFilter, type DiscoveryCache, discoverWarehouse, type RegistryPort, type TagMeta } from './discover.ts';
+import {
+  ageFilter,
+  type DiscoveryCache,
+  discoverWarehouse,
+  type RegistryPort,
+  type TagMeta,
+} from './discover.ts';
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 
@@ -84,7 +90,11 @@ test('ageFilter: only images built at least minimumAge before now, and only with
     ['1h0m0s', { digest: D('a'), createdAt: 'not a time' }, false],
   ];
   for (const [minimumAge, meta, want] of table) {
-    assert.equal(ageFilter(minimumAge ? { minimumAge } : {}, NOW)(meta), want, `${minimumAge} ${JSON.stringify(meta)}`);
+    assert.equal(
+      ageFilter(minimumAge ? { minimumAge } : {}, NOW)(meta),
+      want,
+      `${minimumAge} ${JSON.stringify(meta)}`,
+    );
   }
 });
 
@@ -92,7 +102,11 @@ test('SemVer with minimumAge skips a too-young best tag and takes the next old e
   const { port } = fakeRegistry(TAGS, CREATED);
   const young = await discoverWarehouse(wh({ minimumAge: '2h0m0s' }), port, NOW);
   assert.deepEqual(young.images, [{ repoURL: 'reg.example/app', tag: '1.1.0', digest: D('b') }]);
-  const later = await discoverWarehouse(wh({ minimumAge: '2h0m0s' }), port, new Date(NOW.getTime() + 3_600_000));
+  const later = await discoverWarehouse(
+    wh({ minimumAge: '2h0m0s' }),
+    port,
+    new Date(NOW.getTime() + 3_600_000),
+  );
   assert.equal(later.images?.[0]?.tag, '1.2.0', 'an hour later the newest image is old enough');
   const none = await discoverWarehouse(wh({ minimumAge: '72h0m0s' }), port, NOW);
   assert.equal(none.images, undefined);
@@ -103,7 +117,11 @@ test('SemVer with minimumAge skips a too-young best tag and takes the next old e
 
 test('NewestBuild with minimumAge ranks only old enough images', async () => {
   const { port } = fakeRegistry(TAGS, CREATED);
-  const r = await discoverWarehouse(wh({ imageSelectionStrategy: 'NewestBuild', minimumAge: '2h0m0s' }), port, NOW);
+  const r = await discoverWarehouse(
+    wh({ imageSelectionStrategy: 'NewestBuild', minimumAge: '2h0m0s' }),
+    port,
+    NOW,
+  );
   assert.equal(r.images?.[0]?.tag, '1.1.0');
   assert.deepEqual(
     r.status.discoveredArtifacts?.images[0]?.references.map((x) => x.tag),

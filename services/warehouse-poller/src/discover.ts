@@ -382,7 +382,10 @@ function tagReader(
  * least that long before `now`. An image without a build time cannot prove its age and never counts;
  * without `minimumAge` every readable tag does.
  */
-export function ageFilter(sub: Pick<ImageSubscription, 'minimumAge'>, now: Date): (meta: TagMeta | undefined) => boolean {
+export function ageFilter(
+  sub: Pick<ImageSubscription, 'minimumAge'>,
+  now: Date,
+): (meta: TagMeta | undefined) => boolean {
   if (!sub.minimumAge) return (meta) => meta !== undefined;
   const newest = now.getTime() - parseGoDuration(sub.minimumAge);
   return (meta) => {

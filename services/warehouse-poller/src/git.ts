@@ -34,7 +34,11 @@ export class GitDiscoveryError extends Error {
  * Runs git with `args` (in `cwd` when given, with `env` added to its environment) and resolves with its
  * stdout; rejects on a non-zero exit.
  */
-export type GitRunner = (args: readonly string[], cwd?: string, env?: Readonly<Record<string, string>>) => Promise<string>;
+export type GitRunner = (
+  args: readonly string[],
+  cwd?: string,
+  env?: Readonly<Record<string, string>>,
+) => Promise<string>;
 
 /** A username and password (or token) for a git repository over HTTP(S). */
 export interface GitCredentials {
@@ -70,7 +74,12 @@ export function gitCredentialEnv(credentials: GitCredentials | undefined): Recor
 }
 
 /** git's messages that mean the server wanted credentials it did not get or did not accept. */
-const AUTH_FAILED = [/Authentication failed/i, /could not read (Username|Password)/i, /returned error: 40[13]/i, /terminal prompts disabled/i];
+const AUTH_FAILED = [
+  /Authentication failed/i,
+  /could not read (Username|Password)/i,
+  /returned error: 40[13]/i,
+  /terminal prompts disabled/i,
+];
 
 /** The real git CLI, never prompting for credentials; `onCommand` sees each subcommand (for tests, metrics). */
 export function gitCli(onCommand?: (args: readonly string[]) => void): GitRunner {

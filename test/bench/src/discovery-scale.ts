@@ -5,6 +5,7 @@
  */
 import { rm } from 'node:fs/promises';
 import type { ImageSubscription, Warehouse } from '@ferry/contracts';
+import { parseGoDuration } from '@ferry/kargo';
 import { Store } from '@ferry/store';
 import {
   freePort,
@@ -96,6 +97,45 @@ export interface DiscoveryScaleResult {
   samePick: boolean;
   /** Lines the poller logged at warn or above during the run (should be none). */
   pollerProblems: string[];
+}
+
+/**
+ * Reads the command-line options of `pnpm bench discovery-scale`: `--interval=<Go duration>` (whole
+ * seconds, at least 1s) and `--poller-node-options=<node flags, space separated>`. Throws naming the
+ * option that is wrong and what it takes.
+ */
+export function discoveryScaleArgs(args: readonly string[]): Partial<DiscoveryScaleOptions> {
+  const out: Partial<DiscoveryScaleOptions> = {};
+  for (const arg of args) {
+    const eq = arg.indexOf('=');
+    const [name, value] = eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, ''];
+    if (name === '--interval') {
+      let ms = Number.NaN;
+      try {
+        ms = parseGoDuration(value);
+      } catch {}
+      if (!Number.isInteger(ms / 1000) || ms < 1000) {
+        throw new Error(
+          `--interval must be a Go duration of whole seconds, at least 1s (like --interval=20s), got "${value}"`,
+        );
+      }
+      out.intervalMs = ms;
+    } else if (name === '--poller-node-options') {
+      const flags = value.split(/\s+/).filter(Boolean);
+      const bad = flags.find((f) => !f.startsWith('--'));
+      if (flags.length === 0 || bad !== undefined) {
+        throw new Error(
+          `--poller-node-options takes node flags, each starting with "--" (like --poller-node-options="--max-old-space-size=96"), got "${value}"`,
+        );
+      }
+      out.pollerNodeArgs = flags;
+    } else {
+      throw new Error(
+        `unknown option "${arg}"; pnpm bench takes --interval=<duration> and --poller-node-options=<flags> (for discovery-scale)`,
+      );
+    }
+  }
+  return out;
 }
 
 const repoName = (i: number) => `scale/r${String(i).padStart(3, '0')}`;
@@ -235,7 +275,8 @@ export async function runDiscoveryScaleBench(
     await registry?.close();
     await store.redis.flushdb().catch(() => {});
     await store.close();
-    if (!process.env.BENCH_KEEP_DIR) await rm(dir, { recursive: true, force: true }); else log(`kept ${dir}`);
+    if (!process.env.BENCH_KEEP_DIR) await rm(dir, { recursive: true, force: true });
+    else log(`kept ${dir}`);
   }
 }
 
