@@ -1,3 +1,4 @@
+/* biome-ignore-all lint/suspicious/noTemplateCurlyInString: Kargo expressions, evaluated by Ferry */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Stage } from '@ferry/contracts';
