@@ -27,6 +27,14 @@ command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 command -v jq >/dev/null 2>&1 || need+=(jq)
 # Chromium: the web UI's browser tests drive it with playwright-core (no browser download).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# zsh and fish: the CLI's completion tests run the scripts `ferry completion` prints.
+command -v zsh >/dev/null 2>&1 || need+=(zsh)
+command -v fish >/dev/null 2>&1 || need+=(fish)
+# gpg and ssh-keygen: git-writer's commit signing tests.
+command -v gpg >/dev/null 2>&1 || need+=(gnupg)
+command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+# openssl: self-signed certificates for the TLS registry tests.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/lib/git-core/git-http-backend ] || need+=(git)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -4,6 +4,7 @@
  */
 import pkg from '../package.json' with { type: 'json' };
 import { APPLY_USAGE, runApply } from './apply.ts';
+import { COMPLETION_USAGE, type CompletionSpec, runComplete, runCompletion } from './completion.ts';
 import { type CliIo, type Context, makeContext } from './context.ts';
 import { CREATE_USAGE, runCreate } from './create.ts';
 import { ApiError, UnreachableError, UsageError } from './errors.ts';
@@ -24,6 +25,7 @@ import { ABORT_USAGE, ROLLBACK_USAGE, runAbort, runRollback, runVerify, VERIFY_U
 import { PROMOTE_USAGE, runPromote } from './promote.ts';
 import { REFRESH_USAGE, runRefresh } from './refresh.ts';
 import { runTest, TEST_USAGE } from './test-subscription.ts';
+import { runToken, TOKEN_USAGE } from './token.ts';
 
 /** The CLI's version, from its package.json. */
 export const VERSION: string = pkg.version;
@@ -52,6 +54,8 @@ Commands:
   login      Check an API token and save it with the server in the config file
   logout     Remove the saved token
   config     Save settings: "ferry config set-project NAME"
+  token      Create, list and delete API tokens (system admin)
+  completion Print a shell completion script: "ferry completion bash|zsh|fish"
 
 Global options:
   --server URL   Ferry API base URL (default $FERRY_SERVER, else the saved one, else ${DEFAULT_SERVER})
@@ -81,6 +85,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   abort: { usage: ABORT_USAGE, run: runAbort },
   rollback: { usage: ROLLBACK_USAGE, run: runRollback },
   verify: { usage: VERIFY_USAGE, run: runVerify },
+  token: { usage: TOKEN_USAGE, run: runToken },
+  completion: { usage: COMPLETION_USAGE, run: runCompletion },
+  // Hidden: what the completion scripts call on TAB (not in USAGE).
+  __complete: { usage: COMPLETION_USAGE, run: (args, ctx) => runComplete(args, ctx, completionSpec()) },
 };
 
 /** Commands about the CLI's own settings; they get the server and token rather than a client. */
@@ -122,7 +130,23 @@ const VALUE_OPTIONS = new Set([
   '--allow-tags',
   '--ignore-tags',
   '--discovery-limit',
+  '--role',
+  '--subject',
+  '--expires',
 ]);
+
+/** What shell completion needs to know of the commands; built on demand, after the tables exist. */
+const completionSpec = (): CompletionSpec => {
+  const commands: Record<string, string> = {};
+  for (const [name, c] of [...Object.entries(COMMANDS), ...Object.entries(SESSION_COMMANDS)]) {
+    if (!name.startsWith('__')) commands[name] = c.usage;
+  }
+  return {
+    commands,
+    valueOptions: new Set([...VALUE_OPTIONS, '--server', '--token']),
+    globalOptions: ['--server', '--token', '--help', '--version'],
+  };
+};
 
 /** The command line split into the command name, the global --server and the command's arguments. */
 interface Split {

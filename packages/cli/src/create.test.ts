@@ -81,7 +81,7 @@ describe('ferry create freight: arguments', () => {
       [() => parseCreateFreight(['freight', '-p', 'shop'], {}), '--warehouse NAME is required'],
       [
         () => parseCreateFreight(['freight', '-p', 'shop', '--warehouse', 'app', '-o', 'wide'], {}),
-        'unknown output format "wide": use name, json or yaml',
+        'unknown output format "wide": use name, json, yaml or jsonpath=TEMPLATE',
       ],
     ];
     for (const [fn, message] of cases) assert.equal(usageMessage(fn), message);

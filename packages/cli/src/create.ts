@@ -7,7 +7,7 @@ import type { Freight } from '@ferry/contracts';
 import { GLOBAL_OPTIONS_HELP, parseCommand } from './args.ts';
 import { type Context, projectFrom, projectPath } from './context.ts';
 import { UsageError } from './errors.ts';
-import { OutputFormat, toJson, toYaml } from './format.ts';
+import { type OutputOptions, parseOutputSync, renderData } from './format.ts';
 
 /** Usage text of `ferry create`. */
 export const CREATE_USAGE = `Usage: ferry create freight -p PROJECT --warehouse NAME [--image REPO:TAG ...]
@@ -30,7 +30,8 @@ Options:
   --chart REPO:VERSION    A Helm chart version: oci://HOST/PATH/CHART:VERSION, or for an HTTP(S)
                           chart repository https://HOST/PATH/NAME:VERSION (the last segment is
                           the chart's name)
-  -o, --output FORMAT     name (default; the name and alias), json or yaml (the Freight)
+  -o, --output FORMAT     name (default; the name and alias), json or yaml (the Freight), or
+                          jsonpath=TEMPLATE (kubectl's JSONPath over the Freight)
 
 Examples:
   ferry create freight -p shop --warehouse app
@@ -147,8 +148,8 @@ export function parseCreateFreight(
     throw new UsageError('a Project is required: pass -p PROJECT or set FERRY_PROJECT', CREATE_USAGE);
   if (!values.warehouse) throw new UsageError('--warehouse NAME is required', CREATE_USAGE);
   const output = values.output ?? 'name';
-  if (!['name', OutputFormat.Json, OutputFormat.Yaml].includes(output))
-    throw new UsageError(`unknown output format "${output}": use name, json or yaml`, CREATE_USAGE);
+  // Checked now (a jsonpath template too), before anything is sent.
+  parseOutputSync(output, createOutput());
   const images = (values.image ?? []).map(parseImageArg);
   const commits = (values.commit ?? []).map(parseCommitArg);
   const charts = (values.chart ?? []).map(parseChartArg);
@@ -164,6 +165,13 @@ export function parseCreateFreight(
   };
 }
 
+/** The `-o` formats of `ferry create freight`. */
+const createOutput = (): OutputOptions => ({
+  allowed: ['name', 'json', 'yaml', 'jsonpath'],
+  fallback: 'name',
+  usage: CREATE_USAGE,
+});
+
 /** Runs `ferry create`; returns the exit code. */
 export const runCreate = async (args: string[], ctx: Context): Promise<number> => {
   const parsed = parseCreateFreight(args, ctx.env);
@@ -173,8 +181,8 @@ export const runCreate = async (args: string[], ctx: Context): Promise<number> =
   }
   const { status, body } = await ctx.client.post(projectPath(parsed.project, 'freight'), parsed.body);
   const f = body as Freight;
-  if (parsed.output === OutputFormat.Json) ctx.out(toJson(f));
-  else if (parsed.output === OutputFormat.Yaml) ctx.out(toYaml(f));
+  const data = renderData(parseOutputSync(parsed.output, createOutput()), f);
+  if (data !== undefined) ctx.out(data);
   else {
     const verb = status === 201 ? 'created' : 'already exists';
     ctx.out(`freight ${f.metadata.name} (alias ${f.alias}) ${verb}\n`);

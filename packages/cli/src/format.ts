@@ -3,6 +3,8 @@
  * clock is passed in.
  */
 import YAML from 'yaml';
+import { UsageError } from './errors.ts';
+import { JsonPathError, type JsonPathTemplate, parseJsonPath } from './jsonpath.ts';
 
 /** The output formats of `ferry get -o`. */
 export const OutputFormat = { Table: 'table', Json: 'json', Yaml: 'yaml' } as const;
@@ -75,4 +77,105 @@ export const parseDuration = (text: string): number | undefined => {
   let total = 0;
   for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(m[1]) * (unitMs[m[2]!] ?? 0);
   return total;
+};
+
+/**
+ * Every `-o` format a command may offer, as kubectl names them. `jsonpath` stands for
+ * `jsonpath=TEMPLATE` and `jsonpath-file=FILE`; `text` is a command's own prose output.
+ */
+export const OutputKind = {
+  Table: 'table',
+  Wide: 'wide',
+  Json: 'json',
+  Yaml: 'yaml',
+  Name: 'name',
+  JsonPath: 'jsonpath',
+  Text: 'text',
+} as const;
+/** One of the `-o` formats. */
+export type OutputKind = (typeof OutputKind)[keyof typeof OutputKind];
+
+/** A parsed `-o` value: the format, and for jsonpath the parsed template. */
+export type Output =
+  | { kind: Exclude<OutputKind, 'jsonpath'> }
+  | { kind: 'jsonpath'; template: JsonPathTemplate };
+
+/** How `parseOutput` checks a command's `-o`. */
+export interface OutputOptions {
+  /** The formats the command offers, in the order its error message lists them. */
+  allowed: readonly OutputKind[];
+  /** The format when `-o` is not given. */
+  fallback: Exclude<OutputKind, 'jsonpath'>;
+  /** The command's usage text, shown after a usage error. */
+  usage: string;
+  /** Reads a file for `jsonpath-file=FILE`; without it that form is refused. */
+  readFile?: (file: string) => Promise<string>;
+}
+
+const describeAllowed = (allowed: readonly OutputKind[]): string => {
+  const names = allowed.map((k) => (k === 'jsonpath' ? 'jsonpath=TEMPLATE' : k));
+  return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+};
+
+/**
+ * Parses a command's `-o` value: `table`, `wide`, `json`, `yaml`, `name`, `text`,
+ * `jsonpath=TEMPLATE` or `jsonpath-file=FILE` (kubectl's spellings), among those the command allows.
+ * Throws a UsageError naming what is wrong: an unknown format, or the column of a bad template.
+ */
+export const parseOutput = async (value: string | undefined, opts: OutputOptions): Promise<Output> => {
+  const v = value?.replace(/^=/, '');
+  if (v?.startsWith('jsonpath-file=') && opts.allowed.includes('jsonpath') && opts.readFile !== undefined) {
+    const file = v.slice('jsonpath-file='.length);
+    if (file === '') {
+      throw new UsageError('-o jsonpath-file needs a file, e.g. -o jsonpath-file=names.tmpl', opts.usage);
+    }
+    return {
+      kind: 'jsonpath',
+      template: compile(await opts.readFile(file), `-o jsonpath-file=${file}`, opts.usage),
+    };
+  }
+  return parseOutputSync(value, opts);
+};
+
+/** `parseOutput` for commands that parse their arguments synchronously: `jsonpath-file=` is not offered. */
+export const parseOutputSync = (value: string | undefined, opts: OutputOptions): Output => {
+  if (value === undefined) return { kind: opts.fallback };
+  // `-o=json` reaches here as "=json" (parseArgs keeps the "=" of a short option); kubectl takes it.
+  const v = value.replace(/^=/, '');
+  const eq = v.indexOf('=');
+  const name = eq < 0 ? v : v.slice(0, eq);
+  if (name === 'jsonpath' && opts.allowed.includes('jsonpath')) {
+    const template = eq < 0 ? '' : v.slice(eq + 1);
+    if (template === '') {
+      throw new UsageError(
+        `-o jsonpath needs a template, e.g. -o jsonpath='{.items[*].metadata.name}'`,
+        opts.usage,
+      );
+    }
+    return { kind: 'jsonpath', template: compile(template, '-o jsonpath', opts.usage) };
+  }
+  if (eq < 0 && opts.allowed.includes(name as OutputKind) && name !== 'jsonpath') {
+    return { kind: name as Exclude<OutputKind, 'jsonpath'> };
+  }
+  throw new UsageError(`unknown output format "${v}": use ${describeAllowed(opts.allowed)}`, opts.usage);
+};
+
+const compile = (source: string, label: string, usage: string): JsonPathTemplate => {
+  try {
+    return parseJsonPath(source);
+  } catch (err) {
+    if (!(err instanceof JsonPathError)) throw err;
+    throw new UsageError(`${label}: ${err.message} of ${JSON.stringify(source)}`, usage);
+  }
+};
+
+/**
+ * The API's answer printed as `-o json`, `-o yaml` or `-o jsonpath=…` ask (a jsonpath result gets no
+ * newline added, as in kubectl); undefined for the other formats, which each command renders itself.
+ */
+export const renderData = (output: Output, body: unknown): string | undefined => {
+  if (output.kind === 'json') return toJson(body);
+  if (output.kind === 'yaml') return toYaml(body);
+  if (output.kind === 'jsonpath') return output.template.execute(body);
+  return undefined;
 };

@@ -300,8 +300,8 @@ describe('ferry get', () => {
       ['unknown kind', ['pods', '-p', 'demo'], 'unknown kind "pods"'],
       [
         'bad output',
-        ['stages', '-p', 'demo', '-o', 'wide'],
-        'unknown output format "wide": use table, json or yaml',
+        ['stages', '-p', 'demo', '-o', 'xml'],
+        'unknown output format "xml": use table, wide, json, yaml, name or jsonpath=TEMPLATE',
       ],
       [
         '--stage off promotions',

@@ -3,10 +3,10 @@ import type { Freight, Project, Promotion, Stage, Warehouse } from '@ferry/contr
 import { GLOBAL_OPTIONS_HELP, parseCommand } from './args.ts';
 import { type Context, projectFrom, projectPath, seg } from './context.ts';
 import { UsageError } from './errors.ts';
-import { formatAge, NONE, OutputFormat, renderTable, shortId, toJson, toYaml } from './format.ts';
+import { formatAge, NONE, parseOutput, renderData, renderTable, shortId } from './format.ts';
 
 /** Usage text of `ferry get`. */
-export const GET_USAGE = `Usage: ferry get KIND [NAME] [-p PROJECT] [-o table|json|yaml] [--stage S] [--warehouse W]
+export const GET_USAGE = `Usage: ferry get KIND [NAME] [-p PROJECT] [-o FORMAT] [--stage S] [--warehouse W]
 
 Lists resources of a kind, or shows the one named.
 
@@ -19,11 +19,21 @@ Kinds:
 
 Options:
   -p, --project NAME    Project of the resources (default $FERRY_PROJECT); required but for projects
-  -o, --output FORMAT   table (default), json or yaml; json and yaml print the API's objects
+  -o, --output FORMAT   table (default); wide (a table with more columns); json or yaml (the API's
+                        objects); name (kind/name per line); jsonpath=TEMPLATE or
+                        jsonpath-file=FILE (kubectl's JSONPath: {.items[*].metadata.name},
+                        {range .items[*]}{.metadata.name}{"\\t"}{end}, filters [?(@.x=="y")])
   --stage NAME          promotions only: list those to this Stage
   --warehouse NAME      freight only: list that from this Warehouse
 
 ${GLOBAL_OPTIONS_HELP}
+
+Examples:
+  ferry get stages -p shop
+  ferry get stages -p shop -o wide
+  ferry get freight -p shop --warehouse app -o json
+  ferry get promotions -p shop --stage prod -o name
+  ferry get stages -p shop -o jsonpath='{range .items[*]}{.metadata.name}{"\\t"}{.status.health.status}{"\\n"}{end}'
 `;
 
 /** The kinds `ferry get` knows, by their plural name. */
@@ -63,6 +73,15 @@ const NOUN: Record<ResourceKind, string> = {
   promotions: 'Promotions',
 };
 
+/** The kind's word in `-o name` output, as kubectl's `kind/name`. */
+export const NAME_PREFIX: Readonly<Record<ResourceKind, string>> = {
+  projects: 'project',
+  warehouses: 'warehouse',
+  stages: 'stage',
+  freight: 'freight',
+  promotions: 'promotion',
+};
+
 const OPTIONS = {
   project: { type: 'string', short: 'p' },
   output: { type: 'string', short: 'o' },
@@ -83,10 +102,12 @@ export const runGet = async (args: string[], ctx: Context): Promise<number> => {
   const kind = KIND_ALIASES[kindArg.toLowerCase()];
   if (kind === undefined) throw new UsageError(`unknown kind "${kindArg}"`, GET_USAGE);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, GET_USAGE);
-  const output = values.output ?? OutputFormat.Table;
-  if (!Object.values(OutputFormat).includes(output as OutputFormat)) {
-    throw new UsageError(`unknown output format "${output}": use table, json or yaml`, GET_USAGE);
-  }
+  const output = await parseOutput(values.output, {
+    allowed: ['table', 'wide', 'json', 'yaml', 'name', 'jsonpath'],
+    fallback: 'table',
+    usage: GET_USAGE,
+    readFile: ctx.readInput,
+  });
   if (values.stage !== undefined && kind !== 'promotions') {
     throw new UsageError('--stage applies to promotions only', GET_USAGE);
   }
@@ -114,20 +135,23 @@ export const runGet = async (args: string[], ctx: Context): Promise<number> => {
   const query = { stage: values.stage, warehouse: values.warehouse };
   const { body } = await ctx.client.get(path, query);
 
-  if (output === OutputFormat.Json) {
-    ctx.out(toJson(body));
-    return 0;
-  }
-  if (output === OutputFormat.Yaml) {
-    ctx.out(toYaml(body));
+  const data = renderData(output, body);
+  if (data !== undefined) {
+    ctx.out(data);
     return 0;
   }
   const items = name === undefined ? ((body as { items?: unknown[] } | undefined)?.items ?? []) : [body];
+  if (output.kind === 'name') {
+    for (const item of items as { metadata?: { name?: string } }[]) {
+      ctx.out(`${NAME_PREFIX[kind]}/${item.metadata?.name ?? ''}\n`);
+    }
+    return 0;
+  }
   if (items.length === 0) {
     ctx.err(`No ${NOUN[kind]} found${project === undefined ? '' : ` in project ${project}`}.\n`);
     return 0;
   }
-  ctx.out(await renderKind(kind, items, ctx, project));
+  ctx.out(await renderKind(kind, items, ctx, project, output.kind === 'wide'));
   return 0;
 };
 
@@ -137,41 +161,59 @@ const renderKind = async (
   items: unknown[],
   ctx: Context,
   project: string | undefined,
+  wide: boolean,
 ): Promise<string> => {
   const now = ctx.now();
   switch (kind) {
     case 'projects':
-      return projectsTable(items as Project[], now);
+      return projectsTable(items as Project[], now, wide);
     case 'warehouses':
-      return warehousesTable(items as Warehouse[], now);
+      return warehousesTable(items as Warehouse[], now, wide);
     case 'stages': {
       const stages = items as Stage[];
-      return stagesTable(stages, await freightAliases(stages, ctx, project), now);
+      return stagesTable(stages, await freightAliases(stages, ctx, project), now, wide);
     }
     case 'freight':
-      return freightTable(items as Freight[], now);
+      return freightTable(items as Freight[], now, wide);
     case 'promotions':
-      return promotionsTable(items as Promotion[], now);
+      return promotionsTable(items as Promotion[], now, wide);
   }
 };
 
-/** The `ferry get projects` table: NAME AGE. */
-export const projectsTable = (items: readonly Project[], now: number): string =>
+/** The `ferry get projects` table: NAME AGE; `wide` adds PHASE. */
+export const projectsTable = (items: readonly Project[], now: number, wide = false): string =>
   renderTable(
-    ['NAME', 'AGE'],
-    items.map((p) => [p.metadata.name, formatAge(p.metadata.creationTimestamp, now)]),
+    ['NAME', 'AGE', ...(wide ? ['PHASE'] : [])],
+    items.map((p) => [
+      p.metadata.name,
+      formatAge(p.metadata.creationTimestamp, now),
+      ...(wide ? [p.status?.phase ?? NONE] : []),
+    ]),
   );
 
-/** The `ferry get warehouses` table: NAME SUBSCRIPTIONS LAST-DISCOVERY FREIGHT AGE. */
-export const warehousesTable = (items: readonly Warehouse[], now: number): string =>
+/**
+ * The `ferry get warehouses` table: NAME SUBSCRIPTIONS LAST-DISCOVERY FREIGHT AGE; `wide` adds
+ * INTERVAL, POLICY (`spec.freightCreationPolicy`) and HEALTH (`status.health.status`).
+ */
+export const warehousesTable = (items: readonly Warehouse[], now: number, wide = false): string =>
   renderTable(
-    ['NAME', 'SUBSCRIPTIONS', 'LAST-DISCOVERY', 'FREIGHT', 'AGE'],
+    [
+      'NAME',
+      'SUBSCRIPTIONS',
+      'LAST-DISCOVERY',
+      'FREIGHT',
+      'AGE',
+      ...(wide ? ['INTERVAL', 'POLICY', 'HEALTH'] : []),
+    ],
     items.map((w) => [
       w.metadata.name,
       list((w.spec?.subscriptions ?? []).map(subscriptionRepo)),
       w.status?.lastHandledRefresh ? formatAge(w.status.lastHandledRefresh, now) : NONE,
       shortId(w.status?.lastFreightID),
       formatAge(w.metadata.creationTimestamp, now),
+      ...(wide
+        ? [w.spec?.interval || NONE, w.spec?.freightCreationPolicy || NONE, w.status?.health?.status ?? NONE]
+        : []),
     ]),
   );
 
@@ -190,14 +232,25 @@ const subscriptionRepo = (sub: Record<string, unknown>): string => {
  * CURRENT-FREIGHT is the alias of `freightHistory[0]` (its short id when the alias is unknown); PHASE
  * is `Promoting` while a Promotion is pending or running, else the last Promotion's phase; HEALTH is
  * `status.health.status` (from the Stage's Argo CD Applications), `-` for a Stage that updates none.
+ * `wide` adds FREIGHT-ID (the current Freight's full id), VERIFICATION (the phase of the latest
+ * verification) and PROMOTION (the running Promotion, else the last one).
  */
 export const stagesTable = (
   items: readonly Stage[],
   aliases: ReadonlyMap<string, string>,
   now: number,
+  wide = false,
 ): string =>
   renderTable(
-    ['NAME', 'SOURCES', 'CURRENT-FREIGHT', 'PHASE', 'HEALTH', 'AGE'],
+    [
+      'NAME',
+      'SOURCES',
+      'CURRENT-FREIGHT',
+      'PHASE',
+      'HEALTH',
+      'AGE',
+      ...(wide ? ['FREIGHT-ID', 'VERIFICATION', 'PROMOTION'] : []),
+    ],
     items.map((s) => {
       const current = s.status?.freightHistory?.[0];
       const phase = s.status?.currentPromotion ? 'Promoting' : s.status?.lastPromotion?.phase;
@@ -208,6 +261,13 @@ export const stagesTable = (
         phase ?? NONE,
         s.status?.health?.status ?? NONE,
         formatAge(s.metadata.creationTimestamp, now),
+        ...(wide
+          ? [
+              current?.id ?? NONE,
+              s.status?.verification?.phase ?? NONE,
+              s.status?.currentPromotion?.name ?? s.status?.lastPromotion?.name ?? NONE,
+            ]
+          : []),
       ];
     }),
   );
@@ -256,11 +316,21 @@ const freightAliases = async (
 /**
  * The `ferry get freight` table: NAME ALIAS ORIGIN IMAGES VERIFIED-IN AGE, with a CHARTS column after
  * IMAGES when some Freight listed has Helm charts (`<repo>/<name>:<version>`, `oci://…:<version>`).
+ * `wide` adds COMMITS (`<repo>#<tag>` for a tagged commit, else `<repo>@<short id>`) and CURRENTLY-IN (the Stages using it).
  */
-export const freightTable = (items: readonly Freight[], now: number): string => {
+export const freightTable = (items: readonly Freight[], now: number, wide = false): string => {
   const withCharts = items.some((f) => (f.charts ?? []).length > 0);
   return renderTable(
-    ['NAME', 'ALIAS', 'ORIGIN', 'IMAGES', ...(withCharts ? ['CHARTS'] : []), 'VERIFIED-IN', 'AGE'],
+    [
+      'NAME',
+      'ALIAS',
+      'ORIGIN',
+      'IMAGES',
+      ...(withCharts ? ['CHARTS'] : []),
+      'VERIFIED-IN',
+      'AGE',
+      ...(wide ? ['COMMITS', 'CURRENTLY-IN'] : []),
+    ],
     items.map((f) => [
       f.metadata.name,
       f.alias || NONE,
@@ -277,20 +347,34 @@ export const freightTable = (items: readonly Freight[], now: number): string => 
         : []),
       list(Object.keys(f.status?.verifiedIn ?? {})),
       formatAge(f.metadata.creationTimestamp, now),
+      ...(wide
+        ? [
+            list(
+              (f.commits ?? []).map((c) =>
+                c.tag ? `${c.repoURL}#${c.tag}` : `${c.repoURL}@${c.id.slice(0, 7)}`,
+              ),
+            ),
+            list(Object.keys(f.status?.currentlyIn ?? {})),
+          ]
+        : []),
     ]),
   );
 };
 
-/** The `ferry get promotions` table: NAME STAGE FREIGHT PHASE AGE. */
-export const promotionsTable = (items: readonly Promotion[], now: number): string =>
+/**
+ * The `ferry get promotions` table: NAME STAGE FREIGHT PHASE AGE; `wide` adds FREIGHT-ID (full id),
+ * REQUESTED-BY and MESSAGE (`status.message`: what it waits for, what failed).
+ */
+export const promotionsTable = (items: readonly Promotion[], now: number, wide = false): string =>
   renderTable(
-    ['NAME', 'STAGE', 'FREIGHT', 'PHASE', 'AGE'],
+    ['NAME', 'STAGE', 'FREIGHT', 'PHASE', 'AGE', ...(wide ? ['FREIGHT-ID', 'REQUESTED-BY', 'MESSAGE'] : [])],
     items.map((p) => [
       p.metadata.name,
       p.spec?.stage ?? NONE,
       shortId(p.spec?.freight),
       p.status?.phase ?? NONE,
       formatAge(p.metadata.creationTimestamp ?? p.status?.createdAt, now),
+      ...(wide ? [p.spec?.freight || NONE, p.status?.requestedBy || NONE, p.status?.message || NONE] : []),
     ]),
   );
 

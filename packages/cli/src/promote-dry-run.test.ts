@@ -139,7 +139,7 @@ describe('ferry promote --dry-run', () => {
       [['--freight', ID, '--dry-run', '--wait'], '--wait cannot follow a --dry-run: nothing is created'],
       [
         ['--freight', ID, '--dry-run', '-o', 'table'],
-        'unknown output format "table": use text, json or yaml',
+        'unknown output format "table": use text, json, yaml or jsonpath=TEMPLATE',
       ],
       [['--freight', ID, '--dry-run', '--var', 'novalue'], '--var "novalue" is not NAME=VALUE'],
       [['--freight', ID, '-o', 'json'], '--output and --var go with --dry-run'],

@@ -3,14 +3,14 @@ import type { PlannedStep, Promotion, PromotionPlan, StepExecution } from '@ferr
 import { GLOBAL_OPTIONS_HELP, parseCommand } from './args.ts';
 import { type Context, projectFrom, projectPath } from './context.ts';
 import { ApiError, UsageError } from './errors.ts';
-import { formatSeconds, OutputFormat, parseDuration, toJson, toYaml } from './format.ts';
+import { formatSeconds, parseDuration, parseOutputSync, renderData, toYaml } from './format.ts';
 import { abortPromotion } from './operations.ts';
 
 /** Usage text of `ferry promote`. */
 export const PROMOTE_USAGE = `Usage: ferry promote -p PROJECT --stage STAGE (--freight ID | --freight-alias ALIAS) [--wait] [--timeout 10m]
        ferry promote -p PROJECT --downstream-from STAGE (--freight ID | --freight-alias ALIAS)
        ferry promote -p PROJECT --abort NAME
-       ferry promote -p PROJECT --stage STAGE (--freight ID | --freight-alias ALIAS) --dry-run [--var NAME=VALUE]... [-o text|json|yaml]
+       ferry promote -p PROJECT --stage STAGE (--freight ID | --freight-alias ALIAS) --dry-run [--var NAME=VALUE]... [-o text|json|yaml|jsonpath=T]
 
 Asks for a Promotion of a piece of Freight to a Stage. With --wait, follows it step by step and
 exits 0 when it succeeds, 1 when it fails, errors or is aborted, 2 when --timeout passes first.
@@ -29,7 +29,8 @@ Options:
   --abort NAME            Abort the Promotion NAME
   --dry-run               Show what the Promotion would do and the diffs it would push; change nothing
   --var NAME=VALUE        With --dry-run: a variable added after the Stage template's vars (repeatable)
-  -o, --output FORMAT     With --dry-run: text (default), json or yaml (the API's plan)
+  -o, --output FORMAT     With --dry-run: text (default), json or yaml (the API's plan), or
+                          jsonpath=TEMPLATE (kubectl's JSONPath over the plan)
 
 ${GLOBAL_OPTIONS_HELP}
 `;
@@ -150,10 +151,11 @@ const dryRun = async (
   stage: string,
   opts: { freight?: string; alias?: string; vars: string[]; output?: string },
 ): Promise<number> => {
-  const output = opts.output ?? 'text';
-  if (output !== 'text' && output !== OutputFormat.Json && output !== OutputFormat.Yaml) {
-    throw new UsageError(`unknown output format "${output}": use text, json or yaml`, PROMOTE_USAGE);
-  }
+  const output = parseOutputSync(opts.output, {
+    allowed: ['text', 'json', 'yaml', 'jsonpath'],
+    fallback: 'text',
+    usage: PROMOTE_USAGE,
+  });
   const body: DryRunRequest = { stage };
   if (opts.freight !== undefined) body.freight = opts.freight;
   if (opts.alias !== undefined) body.freightAlias = opts.alias;
@@ -166,9 +168,7 @@ const dryRun = async (
   }
   const { body: answer } = await ctx.client.post(`${projectPath(project, 'promotions')}/dry-run`, body);
   const plan = answer as PromotionPlan;
-  if (output === OutputFormat.Json) ctx.out(toJson(plan));
-  else if (output === OutputFormat.Yaml) ctx.out(toYaml(plan));
-  else ctx.out(formatPlan(plan));
+  ctx.out(renderData(output, plan) ?? formatPlan(plan));
   return 0;
 };
 

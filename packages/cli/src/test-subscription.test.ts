@@ -58,7 +58,7 @@ describe('ferry test subscription: arguments', () => {
       ],
       [
         ['subscription', '-p', 'shop', '--image', 'a', '-o', 'wide'],
-        'unknown output format "wide": use table, json or yaml',
+        'unknown output format "wide": use table, json, yaml or jsonpath=TEMPLATE',
       ],
     ];
     for (const [args, message] of cases) assert.equal(usageMessage(args), message);

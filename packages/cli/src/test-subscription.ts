@@ -7,10 +7,10 @@ import type { SubscriptionTest } from '@ferry/contracts';
 import { GLOBAL_OPTIONS_HELP, parseCommand } from './args.ts';
 import { type Context, projectFrom, projectPath } from './context.ts';
 import { UsageError } from './errors.ts';
-import { NONE, OutputFormat, renderTable, toJson, toYaml } from './format.ts';
+import { NONE, type OutputOptions, parseOutputSync, renderData, renderTable } from './format.ts';
 
 /** Usage text of `ferry test`. */
-export const TEST_USAGE = `Usage: ferry test subscription -p PROJECT -f WAREHOUSE.yaml [-o table|json|yaml]
+export const TEST_USAGE = `Usage: ferry test subscription -p PROJECT -f WAREHOUSE.yaml [-o table|json|yaml|jsonpath=TEMPLATE]
        ferry test subscription -p PROJECT --image REPO [--strategy S] [--constraint C] [--platform OS/ARCH]
                                [--allow-tags REGEX ...] [--ignore-tags REGEX ...] [--discovery-limit N]
        ferry test subscription -p PROJECT --git URL [--branch B] [--strategy S] [--constraint C] ...
@@ -37,7 +37,7 @@ Options:
   --allow-tags REGEX      only tags matching this regular expression (repeatable)
   --ignore-tags REGEX     skip tags matching this regular expression (repeatable)
   --discovery-limit N     candidates to keep, 1 to 100 (default 20)
-  -o, --output FORMAT     table (default), json or yaml
+  -o, --output FORMAT     table (default), json, yaml or jsonpath=TEMPLATE (kubectl's JSONPath)
 
 Examples:
   ferry test subscription -p shop -f warehouse.yaml
@@ -89,7 +89,7 @@ export interface ParsedTest {
   project: string;
   file?: string;
   spec?: { subscriptions: Array<Record<string, Record<string, unknown>>> };
-  output: OutputFormat;
+  output: string;
 }
 
 const FLAG_NAMES = [
@@ -118,9 +118,9 @@ export function parseTestSubscription(
   const project = projectFrom(values.project, env);
   if (project === undefined)
     throw new UsageError('a Project is required: pass -p PROJECT or set FERRY_PROJECT', TEST_USAGE);
-  const output = (values.output ?? OutputFormat.Table) as OutputFormat;
-  if (!Object.values(OutputFormat).includes(output))
-    throw new UsageError(`unknown output format "${output}": use table, json or yaml`, TEST_USAGE);
+  const output = values.output ?? 'table';
+  // Checked now (a jsonpath template too), before anything is sent.
+  parseOutputSync(output, testOutput());
   const sources = [
     values.filename !== undefined,
     values.image !== undefined,
@@ -253,6 +253,13 @@ export function renderTestAnswer(a: TestSubscriptionAnswer): string {
   return parts.join('');
 }
 
+/** The `-o` formats of `ferry test subscription`. */
+const testOutput = (): OutputOptions => ({
+  allowed: ['table', 'json', 'yaml', 'jsonpath'],
+  fallback: 'table',
+  usage: TEST_USAGE,
+});
+
 /** Runs `ferry test`; returns the exit code: 1 when a subscription found nothing. */
 export const runTest = async (args: string[], ctx: Context): Promise<number> => {
   const parsed = parseTestSubscription(args, ctx.env);
@@ -264,8 +271,6 @@ export const runTest = async (args: string[], ctx: Context): Promise<number> => 
     parsed.file !== undefined ? { manifest: await ctx.readInput(parsed.file) } : { spec: parsed.spec! };
   const { body: answer } = await ctx.client.post(projectPath(parsed.project, 'subscriptions', 'test'), body);
   const a = answer as TestSubscriptionAnswer;
-  if (parsed.output === OutputFormat.Json) ctx.out(toJson(a));
-  else if (parsed.output === OutputFormat.Yaml) ctx.out(toYaml(a));
-  else ctx.out(renderTestAnswer(a));
+  ctx.out(renderData(parseOutputSync(parsed.output, testOutput()), a) ?? renderTestAnswer(a));
   return a.subscriptions.every((s) => s.picked !== undefined) ? 0 : 1;
 };

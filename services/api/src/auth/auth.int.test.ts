@@ -298,3 +298,82 @@ test('mutating requests are audited per Project, newest first; reading the log n
   const system = await store.redis.lrange('ferry:audit', 0, -1);
   assert.ok(system.some((e) => JSON.parse(e).route === 'POST /api/v1/tokens'));
 });
+
+test('GET /api/v1/projects lists only the Projects the token has a role in', async () => {
+  const names = async (token: string) => {
+    const res = await app.inject({ method: 'GET', url: '/api/v1/projects', headers: auth(token) });
+    assert.equal(res.statusCode, 200, res.body);
+    return (res.json().items as { metadata: { name: string } }[]).map((p) => p.metadata.name).sort();
+  };
+  assert.deepEqual(await names(tokens.viewer!), ['shop']);
+  assert.deepEqual(await names(tokens.otherPromoter!), ['other']);
+  assert.deepEqual(await names(BOOT), ['other', 'shop']);
+  const both = await createToken('both-viewer', [
+    { project: 'shop', role: 'viewer' },
+    { project: 'other', role: 'admin' },
+  ]);
+  assert.deepEqual(await names(both), ['other', 'shop']);
+  const none = await createToken('no-roles', []);
+  assert.deepEqual(await names(none), []);
+  // Paging counts only what the caller may see.
+  const page = await app.inject({
+    method: 'GET',
+    url: '/api/v1/projects?limit=1',
+    headers: auth(tokens.viewer),
+  });
+  assert.deepEqual(
+    page.json().items.map((p: { metadata: { name: string } }) => p.metadata.name),
+    ['shop'],
+  );
+  assert.equal(page.json().metadata, undefined);
+  const unauth = await app.inject({ method: 'GET', url: '/api/v1/projects' });
+  assert.deepEqual(unauth.json(), UNAUTH);
+});
+
+test('a token may expire: a past expiresAt is refused, an expired token is marked and refused', async () => {
+  const past = await app.inject({
+    method: 'POST',
+    url: '/api/v1/tokens',
+    headers: auth(BOOT),
+    payload: { name: 'late', roles: [], expiresAt: '2020-01-01T00:00:00Z' },
+  });
+  assert.equal(past.statusCode, 400);
+  assert.equal(past.json().code, 'FERRY_ERR_VALIDATION');
+  assert.deepEqual(past.json().details.problems, [
+    {
+      path: '/expiresAt',
+      message:
+        '2020-01-01T00:00:00Z is not in the future; give a later time or leave it out for a token that does not expire',
+    },
+  ]);
+  const expiresAt = new Date(Date.now() + 1500).toISOString();
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/tokens',
+    headers: auth(BOOT),
+    payload: { name: 'short-lived', roles: [{ project: 'shop', role: 'viewer' }], expiresAt },
+  });
+  assert.equal(res.statusCode, 201, res.body);
+  const token = res.json().token as string;
+  const listed = async () =>
+    (await app.inject({ method: 'GET', url: '/api/v1/tokens', headers: auth(BOOT) }))
+      .json()
+      .items.find((t: { name: string }) => t.name === 'short-lived');
+  assert.equal((await listed()).expired, false);
+  assert.equal(
+    (await app.inject({ method: 'GET', url: '/api/v1/whoami', headers: auth(token) })).statusCode,
+    200,
+  );
+  await new Promise((r) => setTimeout(r, 1600));
+  assert.deepEqual(
+    { expiresAt: (await listed()).expiresAt, expired: (await listed()).expired },
+    { expiresAt, expired: true },
+  );
+  const refused = await app.inject({ method: 'GET', url: '/api/v1/whoami', headers: auth(token) });
+  assert.deepEqual(refused.json(), UNAUTH);
+  // Tokens without an expiry carry no `expired` field.
+  const viewer = (await app.inject({ method: 'GET', url: '/api/v1/tokens', headers: auth(BOOT) }))
+    .json()
+    .items.find((t: { name: string }) => t.name === 'shop-viewer');
+  assert.equal('expired' in viewer, false);
+});

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { FerryError } from '@ferry/contracts';
+import { FerryError, ValidationError } from '@ferry/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseAllDocuments } from 'yaml';
 import type { ApiDeps } from '../app.ts';
@@ -194,6 +194,15 @@ export async function installAuth(app: FastifyInstance, deps: ApiDeps, options: 
           },
         },
         async (req, reply) => {
+          const expires = req.body.expiresAt === undefined ? undefined : Date.parse(req.body.expiresAt);
+          if (expires !== undefined && expires <= clock().getTime()) {
+            throw new ValidationError('the token request is invalid', [
+              {
+                path: '/expiresAt',
+                message: `${req.body.expiresAt} is not in the future; give a later time or leave it out for a token that does not expire`,
+              },
+            ]);
+          }
           for (const b of req.body.roles) {
             if (!b.project && b.role !== 'admin') {
               throw new FerryError(
@@ -211,10 +220,20 @@ export async function installAuth(app: FastifyInstance, deps: ApiDeps, options: 
       );
       r.get(
         '/tokens',
-        { schema: { tags: ['access'], summary: 'List API tokens, without secrets' } },
-        async () => ({
-          items: await tokens.list(),
-        }),
+        {
+          schema: {
+            tags: ['access'],
+            summary: 'List API tokens, without secrets; `expired` marks those past their expiresAt',
+          },
+        },
+        async () => {
+          const now = clock().getTime();
+          return {
+            items: (await tokens.list()).map((t) =>
+              t.expiresAt === undefined ? t : { ...t, expired: Date.parse(t.expiresAt) <= now },
+            ),
+          };
+        },
       );
       r.delete<{ Params: { name: string } }>(
         '/tokens/:name',

@@ -1,6 +1,7 @@
 import { type ErrorCode, FerryError } from '@ferry/contracts';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiDeps } from '../app.ts';
+import { ANONYMOUS, hasRole, isSystemAdmin, principalOf } from '../auth/index.ts';
 import type { ChangeFeed, WatchKind } from '../feed.ts';
 import { freightViews, stageView, warehouseView } from '../views.ts';
 import { NamedParams, Obj, ProjectParams } from './schemas.ts';
@@ -148,16 +149,28 @@ export const resourceRoutes: FastifyPluginAsync<{ deps: ApiDeps & { feed: Change
 
   app.get<{ Querystring: ListQuery }>(
     '/projects',
-    { schema: { tags: ['projects'], querystring: ListQuerySchema(), response: { 200: ListAnswer } } },
-    async (req, reply) =>
-      list(
+    {
+      schema: {
+        tags: ['projects'],
+        summary: 'List the Projects the caller has a role in (a system admin sees every one)',
+        querystring: ListQuerySchema(),
+        response: { 200: ListAnswer },
+      },
+    },
+    async (req, reply) => {
+      // Only the Projects the token holds a role in; with auth off everyone is a system admin.
+      const who = principalOf(req) ?? ANONYMOUS;
+      const visible = (item: Item) => isSystemAdmin(who) || hasRole(who, item.metadata.name, 'viewer');
+      return list(
         req,
         reply,
         'projects',
         '',
         () => store.listProjects(),
         (n) => store.getProject(n),
-      ),
+        visible,
+      );
+    },
   );
   app.get<{ Params: { project: string } }>(
     '/projects/:project',
