@@ -14,6 +14,12 @@ Options:
   -f, --filename FILE   Manifest file to apply; "-" reads standard input. Repeatable.
   -p, --project NAME    Project for manifests that name none (default $FERRY_PROJECT)
 
+Examples:
+  ferry apply -f pipeline.yaml
+  ferry apply -f project.yaml -f warehouse.yaml -f stages.yaml
+  ferry apply -f stages.yaml -p shop
+  kustomize build kargo/overlays/shop | ferry apply -f -
+
 ${GLOBAL_OPTIONS_HELP}
 `;
 

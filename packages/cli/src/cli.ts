@@ -7,6 +7,7 @@ import { APPLY_USAGE, runApply } from './apply.ts';
 import { COMPLETION_USAGE, type CompletionSpec, runComplete, runCompletion } from './completion.ts';
 import { type CliIo, type Context, makeContext } from './context.ts';
 import { CREATE_USAGE, runCreate } from './create.ts';
+import { DELETE_USAGE, runDelete } from './delete.ts';
 import { ApiError, UnreachableError, UsageError } from './errors.ts';
 import { APPROVE_ANY_USAGE, REJECT_ANY_USAGE, runApproveAny, runRejectAny } from './gates.ts';
 import { GET_USAGE, runGet } from './get.ts';
@@ -42,6 +43,7 @@ Ferry API.
 Commands:
   apply      Create or update resources from Kargo manifest files
   get        List or show Projects, Warehouses, Stages, Freight and Promotions
+  delete     Delete resources by kind and name, or those a manifest file names
   refresh    Ask a Warehouse to discover new Freight now
   create     Make Freight from artifacts a Warehouse discovered: "ferry create freight"
   test       Show what subscriptions would pick, changing nothing: "ferry test subscription"
@@ -76,6 +78,7 @@ interface Command {
 const COMMANDS: Readonly<Record<string, Command>> = {
   apply: { usage: APPLY_USAGE, run: runApply },
   get: { usage: GET_USAGE, run: runGet },
+  delete: { usage: DELETE_USAGE, run: runDelete },
   refresh: { usage: REFRESH_USAGE, run: runRefresh },
   create: { usage: CREATE_USAGE, run: runCreate },
   test: { usage: TEST_USAGE, run: runTest },

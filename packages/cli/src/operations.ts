@@ -18,6 +18,10 @@ Options:
   --freight-alias ALIAS   Freight, by alias
   --stage NAME            Stage to approve it for
 
+Examples:
+  ferry approve -p shop --freight-alias wild-otter --stage prod
+  ferry approve -p shop --freight 3f2a9c1e5b7d90a4c6e8f0b2d4a6c8e0f1a3b5c7 --stage uat
+
 ${GLOBAL_OPTIONS_HELP}
 `;
 
@@ -36,6 +40,11 @@ Options:
   --reason TEXT           Why, for the record
   --undo                  Take an earlier rejection back
 
+Examples:
+  ferry reject -p shop --freight-alias wild-otter --stage prod --reason "fails the load test"
+  ferry reject -p shop --freight-alias wild-otter --reason "CVE-2025-1234 in the base image"
+  ferry reject -p shop --freight-alias wild-otter --undo
+
 ${GLOBAL_OPTIONS_HELP}
 `;
 
@@ -49,6 +58,10 @@ still complete there; the Promotion ends Aborted and the Stage's next Promotion 
 Options:
   -p, --project NAME      Project (default $FERRY_PROJECT)
 
+Examples:
+  ferry abort promotion prod.01jq9x3c4y5z6a7b8c9d0e1f2g.3f2a9c1 -p shop
+  FERRY_PROJECT=shop ferry abort promo prod.01jq9x3c4y5z6a7b8c9d0e1f2g.3f2a9c1
+
 ${GLOBAL_OPTIONS_HELP}
 `;
 
@@ -60,6 +73,11 @@ Promotes the Freight that was verified in the Stage before its current one.
 Options:
   -p, --project NAME      Project (default $FERRY_PROJECT)
   --stage NAME            Stage to roll back
+
+Examples:
+  ferry rollback -p shop --stage prod
+  ferry rollback -p shop --stage prod && ferry get promotions -p shop --stage prod
+  FERRY_PROJECT=shop ferry rollback --stage uat
 
 ${GLOBAL_OPTIONS_HELP}
 `;
@@ -197,6 +215,11 @@ Runs the Stage's verification (its AnalysisTemplates) again for the Freight it h
 Options:
   -p, --project NAME      Project (default $FERRY_PROJECT)
   --abort                 Stop the running verification
+
+Examples:
+  ferry verify stage uat -p shop
+  ferry verify stage uat -p shop --abort
+  FERRY_PROJECT=shop ferry verify stage prod
 
 ${GLOBAL_OPTIONS_HELP}
 `;

@@ -32,6 +32,12 @@ Options:
   -o, --output FORMAT     With --dry-run: text (default), json or yaml (the API's plan), or
                           jsonpath=TEMPLATE (kubectl's JSONPath over the plan)
 
+Examples:
+  ferry promote -p shop --stage uat --freight-alias wild-otter
+  ferry promote -p shop --stage prod --freight-alias wild-otter --wait --timeout 20m
+  ferry promote -p shop --downstream-from uat --freight-alias wild-otter
+  ferry promote -p shop --stage prod --freight-alias wild-otter --dry-run --var replicas=3
+
 ${GLOBAL_OPTIONS_HELP}
 `;
 

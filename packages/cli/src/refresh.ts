@@ -12,6 +12,11 @@ queued; follow the result with "ferry get warehouse NAME -p PROJECT".
 Options:
   -p, --project NAME    Project of the Warehouse (default $FERRY_PROJECT)
 
+Examples:
+  ferry refresh warehouse app -p shop
+  ferry refresh wh app -p shop && ferry get warehouse app -p shop
+  FERRY_PROJECT=shop ferry refresh warehouse app
+
 ${GLOBAL_OPTIONS_HELP}
 `;
 

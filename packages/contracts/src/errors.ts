@@ -26,6 +26,24 @@ export const ErrorCodes = {
     summary: 'the Stage has no earlier Freight verified in it to roll back to',
   },
   FERRY_ERR_NOT_FOUND: { status: 404, summary: 'no such route' },
+  FERRY_ERR_RESOURCE_NOT_FOUND: {
+    status: 404,
+    summary: 'no such PromotionTask, AnalysisTemplate, ProjectConfig or Secret in the Project',
+  },
+  FERRY_ERR_FREIGHT_IN_USE: {
+    status: 409,
+    summary:
+      'the Freight is the current Freight of a Stage, or an unfinished Promotion takes it; it cannot be deleted',
+  },
+  FERRY_ERR_PROMOTION_NOT_FINISHED: {
+    status: 409,
+    summary: 'the Promotion is Pending or Running; abort it (or wait for it) before deleting it',
+  },
+  FERRY_ERR_PROMOTION_RUNNING: {
+    status: 409,
+    summary:
+      'a Promotion is Running in the Stage or Project being deleted; wait, abort it, or delete with force',
+  },
   FERRY_ERR_UNAUTHENTICATED: {
     status: 401,
     summary: 'no API token, or one that is unknown, revoked or expired; send Authorization: Bearer <token>',

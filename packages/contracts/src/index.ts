@@ -19,6 +19,7 @@ export type {
   ArgoCDSynced,
   CreatePromotion,
   DefinitionsApplied,
+  DefinitionsDeleted,
   FreightApproved,
   FreightCreated,
   FreightDiscovered,

@@ -160,6 +160,24 @@ export const DefinitionsAppliedSchema = Type.Object({
   resources: Type.Array(Type.Object({ kind: Type.String(), name: Name, generation: Type.Integer() })),
 });
 
+/**
+ * Fact: resources were deleted from a Project (`ferry delete`). Every key naming them is gone from
+ * Redis by the time it is published; services drop what they hold of them (schedules, watches) and
+ * the promoter aborts the deleted Stages' unfinished Promotions. A deleted Project is listed as
+ * `{kind: 'Project', name: <project>}`.
+ */
+export const DefinitionsDeletedSchema = Type.Object({
+  project: Name,
+  /** What was deleted: `kind` is Kargo's (Warehouse, Stage, Freight, Promotion, …). */
+  resources: Type.Array(Type.Object({ kind: Type.String(), name: Name })),
+  /** Who deleted them (the token's subject). */
+  by: Type.String({ minLength: 1 }),
+  /** When (RFC 3339); Promotions of a deleted Stage requested after this are not aborted. */
+  at: Type.String(),
+  /** True when the delete was forced past Running Promotions (they are aborted too). */
+  force: Type.Boolean(),
+});
+
 /** Fact: a Promotion was created (Pending). */
 export const PromotionCreatedSchema = Type.Object({
   project: Name,
@@ -305,6 +323,11 @@ export const CopyEditSchema = Type.Object({
   inPath: Type.String(),
   /** Destination, relative to the repository root; replaced when it exists. */
   outPath: Type.String(),
+  /**
+   * The work-tree path of the checkout `inPath` is read from: one of the write's `sources` (another
+   * `git-clone` checkout, e.g. a commit or tag of the Freight). Absent: the repository being written.
+   */
+  fromCheckout: Type.Optional(Type.String({ minLength: 1 })),
 });
 
 /** The `delete` edit: remove a file or directory. */
@@ -349,6 +372,47 @@ export const WriteGitSchema = Type.Object({
   edits: Type.Array(GitEditSchema),
   message: Type.String({ minLength: 1 }),
   maxAttempts: Type.Integer({ minimum: 1, maximum: 50 }),
+  /**
+   * When neither the target nor the source branch exists: start the target as a new orphan branch
+   * (no parent, empty tree) instead of failing (`git-clone` `checkout[].create: true`).
+   */
+  orphan: Type.Optional(Type.Boolean()),
+  /**
+   * Base the commit on the source branch (not the target's head) and overwrite the target branch
+   * (`git-push` `generateTargetBranch` or `forcePush`). The write-id trailer check still runs first.
+   */
+  force: Type.Optional(Type.Boolean()),
+  /**
+   * Read-only checkouts the write's `copy` edits read from (`fromCheckout`), by their work-tree path:
+   * a branch head, a commit or a tag of any repository (exactly one of them), with the edits made in
+   * that checkout before it was copied from. They are materialised from the clone cache, never pushed.
+   */
+  sources: Type.Optional(
+    Type.Array(
+      Type.Object({
+        /** The checkout's path in the Promotion's work tree (`./src`), as `fromCheckout` names it. */
+        path: Type.String({ minLength: 1 }),
+        repoURL: Type.String({ minLength: 1 }),
+        branch: Type.Optional(Type.String({ minLength: 1 })),
+        commit: Type.Optional(Type.String({ minLength: 1 })),
+        tag: Type.Optional(Type.String({ minLength: 1 })),
+        /** Edits applied to the source checkout before anything is copied from it. */
+        edits: Type.Optional(Type.Array(GitEditSchema)),
+      }),
+    ),
+  ),
+  /**
+   * A tag write (`git-tag`) instead of a commit: `edits` is empty and `name` is pushed as a lightweight
+   * tag at `commit`, else at the commit of the tag `sourceTag`, else at the head of `targetBranch`.
+   * A tag already at that commit is success; at another commit the write is Failed (tags never move).
+   */
+  tag: Type.Optional(
+    Type.Object({
+      name: Type.String({ minLength: 1 }),
+      commit: Type.Optional(Type.String({ minLength: 1 })),
+      sourceTag: Type.Optional(Type.String({ minLength: 1 })),
+    }),
+  ),
 });
 
 /** An update to one source of an Argo CD Application, with the field names of Kargo's `argocd-update`. */
@@ -413,7 +477,8 @@ export const SyncArgoCDAppSchema = Type.Object({
   sources: Type.Optional(Type.Array(ArgoCDSourceUpdateSchema)),
   /**
    * Kargo's `apps[].selector`: every Application in `appNamespace` whose labels match is synced
-   * (those not authorized for the Stage are skipped). With a selector, `appName` is the selector in
+   * (those not authorized for the Stage are skipped), or with mode `wait` waited for (every match:
+   * waiting writes nothing, so needs no authorization). With a selector, `appName` is the selector in
    * label-selector syntax, for logs only.
    */
   selector: Type.Optional(
@@ -447,6 +512,7 @@ export const MessageSchemas = {
   FreightApproved: FreightApprovedSchema,
   FreightRejected: FreightRejectedSchema,
   DefinitionsApplied: DefinitionsAppliedSchema,
+  DefinitionsDeleted: DefinitionsDeletedSchema,
   PromotionCreated: PromotionCreatedSchema,
   PromotionChanged: PromotionChangedSchema,
   GitWritten: GitWrittenSchema,
@@ -480,6 +546,7 @@ export type VerificationChanged = Payload<'VerificationChanged'>;
 export type StageHealthChanged = Payload<'StageHealthChanged'>;
 export type VerifyStage = Payload<'VerifyStage'>;
 export type DefinitionsApplied = Payload<'DefinitionsApplied'>;
+export type DefinitionsDeleted = Payload<'DefinitionsDeleted'>;
 export type PromotionCreated = Payload<'PromotionCreated'>;
 export type PromotionChanged = Payload<'PromotionChanged'>;
 export type GitWritten = Payload<'GitWritten'>;

@@ -212,6 +212,11 @@ export interface ImageSubscription {
    * time; an image without one never counts. Absent = any age.
    */
   minimumAge?: string;
+  /**
+   * Kargo's `insecureSkipTLSVerify`: the registry's TLS certificate is not verified (a self-signed or
+   * private-CA registry). Absent or false = verified against the trusted CAs (`NODE_EXTRA_CA_CERTS` adds some).
+   */
+  insecureSkipTLSVerify?: boolean;
 }
 
 /** How a git subscription picks its commit (Kargo's `commitSelectionStrategy`). */
@@ -263,6 +268,11 @@ export interface ChartSubscription {
   semverConstraint?: string;
   /** How many candidates discovery keeps, newest first (default 20, max 100). */
   discoveryLimit: number;
+  /**
+   * Kargo's `insecureSkipTLSVerify`: the TLS certificate of the HTTPS repository or OCI registry is not
+   * verified. Absent or false = verified against the trusted CAs (`NODE_EXTRA_CA_CERTS` adds some).
+   */
+  insecureSkipTLSVerify?: boolean;
 }
 
 /** One subscription of a Warehouse: an image, a git repository or a Helm chart. */
@@ -774,9 +784,20 @@ export interface PromotionStatus {
  */
 export interface PromotionWorkspace {
   /** Checkouts by `git-clone`, keyed by their path in the Promotion's work tree (`./repo-0`). */
-  checkouts: Array<{ path: string; repoURL: string; branch?: string; create?: boolean }>;
+  checkouts: Array<{
+    path: string;
+    repoURL: string;
+    branch?: string;
+    create?: boolean;
+    /** A read-only checkout of this commit (`checkout[].commit`); edits in it only feed `copy`. */
+    commit?: string;
+    /** A read-only checkout of this tag (`checkout[].tag`). */
+    tag?: string;
+  }>;
   /** Edits recorded by edit steps, each in the checkout at `checkout`, with a repo-relative `path`. */
   edits: Array<{ checkout: string } & GitEdit>;
   /** Commit message per checkout, set by `git-commit`. */
   messages: Record<string, string>;
+  /** The commit `git-push` pushed, per checkout path (what `git-tag` tags); absent before a push. */
+  pushed?: Record<string, string>;
 }

@@ -34,6 +34,7 @@ export const Subjects = {
   FreightApproved: 'ferry.v1.freight.approved',
   FreightRejected: 'ferry.v1.freight.rejected',
   DefinitionsApplied: 'ferry.v1.definition.applied',
+  DefinitionsDeleted: 'ferry.v1.definition.deleted',
   PromotionCreated: 'ferry.v1.promotion.created',
   PromotionChanged: 'ferry.v1.promotion.changed',
   GitWritten: 'ferry.v1.git.written',

@@ -173,6 +173,20 @@ export class SecretStore {
   }
 
   /**
+   * Deletes a Secret, its entries in the Project's credential index and bumps the Project's version
+   * counter, in one MULTI (readers drop their cached credentials within `recheckMs`). Needs no
+   * encryption key. False when there was no such Secret.
+   */
+  async delete(project: string, name: string): Promise<boolean> {
+    const tx = this.#redis.multi().del(secretKey(project, name));
+    for (const t of Object.values(CredentialType)) tx.hdel(Keys.credentialIndex(project, t), name);
+    tx.incr(Keys.credentialVersion(project));
+    const res = await tx.exec();
+    this.#cache.delete(project);
+    return res?.[0]?.[1] === 1;
+  }
+
+  /**
    * A stored Secret's data; undefined when there is none or no key is set. Throws when the value does
    * not open (a different key, or tampering).
    */

@@ -11,7 +11,8 @@ import type {
   Warehouse,
   WarehouseStatus,
 } from '@ferry/contracts';
-import { LeaseOutcomes, leaseAcquire, leaseKind } from '@ferry/metrics';
+import { FerryError, isTerminalPhase } from '@ferry/contracts';
+import { LeaseOutcomes, leaseAcquire, leaseHoldSeconds, leaseKind } from '@ferry/metrics';
 import { Redis } from 'ioredis';
 import { Keys } from './keys.ts';
 
@@ -135,7 +136,68 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(ts))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
 return wait`;
 
+// Deleting a Stage (api). KEYS: 1 stages hash, 2 the Stage's queue, 3 history, 4 verification,
+// 5 verification history, 6 holds, 7 health, 8 verifications due, 9 kicks due, 10 Freight hash,
+// 11.. auto-promotion claims. ARGV: name, "<p>/<s>", force ("1"), "ferry:p:<p>:".
+// Returns {0} (no such Stage), {-1, running...} (refused) or {1, unfinished...}.
+const DELETE_STAGE = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {0} end
+local running, open = {}, {}
+for _, n in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  local st = redis.call('HGET', ARGV[4] .. 'promotion:' .. n, 'status')
+  if st then
+    local phase = cjson.decode(st).phase
+    if phase == 'Running' then table.insert(running, n) end
+    if phase == 'Running' or phase == 'Pending' then table.insert(open, n) end
+  end
+end
+if #running > 0 and ARGV[3] ~= '1' then return {-1, unpack(running)} end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
+redis.call('ZREM', KEYS[8], ARGV[2])
+redis.call('ZREM', KEYS[9], ARGV[2])
+for i = 11, #KEYS do redis.call('DEL', KEYS[i]) end
+for _, id in ipairs(redis.call('HKEYS', KEYS[10])) do
+  local f = ARGV[4] .. 'freight:' .. id
+  redis.call('HDEL', f .. ':verified', ARGV[1])
+  redis.call('HDEL', f .. ':approved', ARGV[1])
+  redis.call('HDEL', f .. ':rejected', ARGV[1])
+end
+return {1, unpack(open)}`;
+
+// Deleting Freight (api). KEYS: 1 Freight hash, 2 aliases, 3 by-warehouse index, 4 verified,
+// 5 approved, 6 rejected, 7.. each Stage's history. ARGV: id, alias, then the Stage names.
+// Returns {0} (none), {-1, stages...} (current Freight of those Stages) or {1}.
+const DELETE_FREIGHT = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {0} end
+local using = {}
+for i = 7, #KEYS do
+  local top = redis.call('LINDEX', KEYS[i], 0)
+  if top and cjson.decode(top).freight == ARGV[1] then table.insert(using, ARGV[i - 4]) end
+end
+if #using > 0 then return {-1, unpack(using)} end
+redis.call('HDEL', KEYS[1], ARGV[1])
+if ARGV[2] ~= '' and redis.call('HGET', KEYS[2], ARGV[2]) == ARGV[1] then redis.call('HDEL', KEYS[2], ARGV[2]) end
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('DEL', KEYS[4], KEYS[5], KEYS[6])
+return {1}`;
+
+// Deleting a finished Promotion (api). KEYS: 1 the Promotion, 2 its approvals, 3 the Project's list.
+// ARGV: name, "ferry:p:<p>:stage:". Returns 0 (none), 1 (deleted) or its phase (not finished).
+const DELETE_PROMOTION = `
+local h = redis.call('HMGET', KEYS[1], 'spec', 'status')
+if not h[1] then return 0 end
+local phase = cjson.decode(h[2]).phase
+if phase == 'Pending' or phase == 'Running' then return phase end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', ARGV[2] .. cjson.decode(h[1]).stage .. ':promotions', ARGV[1])
+return 1`;
+
 const parse = <T>(s: string | null | undefined): T | undefined => (s ? (JSON.parse(s) as T) : undefined);
+
+// When each lease this process holds was taken (monotonic ms), for `ferry_lease_hold_seconds`.
+const leaseTakenAt = new WeakMap<Lease, number>();
 
 /** A held lease; `fence` grows with every acquisition so stale holders can be told apart. */
 export interface Lease {
@@ -357,6 +419,207 @@ export class Store {
     return all
       .map((s) => JSON.parse(s) as Stage)
       .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  }
+
+  // ---------------------------------------------------------------- deleting (api)
+  //
+  // Deleting is the one write that crosses owners: the api removes every key that names the
+  // resource, whichever service writes it, in one MULTI or Lua script, and then publishes
+  // DefinitionsDeleted so the services drop what they hold in memory (docs/architecture.md,
+  // "Deleting resources").
+
+  /**
+   * Deletes a Warehouse, its discovery status and its place on the poller's schedule; its Freight
+   * stays (as in Kargo). False when there was no such Warehouse.
+   */
+  async deleteWarehouse(project: string, name: string): Promise<boolean> {
+    const res = await this.redis
+      .multi()
+      .hdel(Keys.warehouses(project), name)
+      .del(Keys.warehouseStatus(project, name))
+      .zrem(Keys.pollSchedule(), `${project}/${name}`)
+      .exec();
+    return res?.[0]?.[1] === 1;
+  }
+
+  /** Deletes a PromotionTask; Promotions made from it keep their inflated steps. False when absent. */
+  async deletePromotionTask(project: string, name: string): Promise<boolean> {
+    return (await this.redis.hdel(Keys.promotionTasks(project), name)) === 1;
+  }
+
+  /** Deletes an AnalysisTemplate; a verification already running keeps its copy. False when absent. */
+  async deleteAnalysisTemplate(project: string, name: string): Promise<boolean> {
+    return (await this.redis.hdel(Keys.analysisTemplates(project), name)) === 1;
+  }
+
+  /** Deletes the Project's ProjectConfig (promotion policies and windows). False when it had none. */
+  async deleteProjectConfig(project: string): Promise<boolean> {
+    return (await this.redis.del(Keys.projectConfig(project))) === 1;
+  }
+
+  /**
+   * Deletes a Stage and, in one script, every key that describes its state, so a Stage made again
+   * under the name starts clean (Kargo clears the Stage from Freight's verifications and approvals
+   * on delete): history, verification and its history, auto-promotion holds and claims, health,
+   * schedule entries, and the Stage in every Freight's verified / approved / rejected hash. Its
+   * Promotions stay as records, and its queue with them, so the promoter finds the unfinished ones
+   * and aborts them (`open` lists them). Refused while one is Running, unless `force`.
+   */
+  async deleteStage(
+    project: string,
+    name: string,
+    opts: { force?: boolean } = {},
+  ): Promise<{ deleted: false } | { deleted: true; open: string[] }> {
+    // Claims are `ferry:p:<p>:auto:<s>:<freight>[:<round>]` (written by the promoter, see keys table).
+    const claims = await this.scanKeys(`ferry:p:${project}:auto:${name}:*`);
+    const res = (await this.redis.eval(
+      DELETE_STAGE,
+      10 + claims.length,
+      Keys.stages(project),
+      Keys.stagePromotions(project, name),
+      Keys.stageHistory(project, name),
+      Keys.stageVerification(project, name),
+      Keys.stageVerificationHistory(project, name),
+      Keys.stageHolds(project, name),
+      Keys.stageHealth(project, name),
+      Keys.verificationsDue(),
+      Keys.kicksDue(),
+      Keys.freight(project),
+      ...claims,
+      name,
+      `${project}/${name}`,
+      opts.force ? '1' : '0',
+      `ferry:p:${project}:`,
+    )) as [number, ...string[]];
+    const [code, ...names] = res;
+    if (code === 0) return { deleted: false };
+    if (code === -1) {
+      throw new FerryError(
+        'FERRY_ERR_PROMOTION_RUNNING',
+        `Stage "${name}" has a Running Promotion (${names.join(', ')}): wait for it to finish, abort it with "ferry abort promotion ${names[0]} -p ${project}", or delete with --force (which aborts it)`,
+      );
+    }
+    return { deleted: true, open: names };
+  }
+
+  /**
+   * Deletes Freight (by id or alias) with its alias, its place in its Warehouse's index and its
+   * verified / approved / rejected records. Refused, as Kargo refuses, while it is the current
+   * Freight of a Stage, and while an unfinished Promotion takes it. Undefined when there is none.
+   */
+  async deleteFreight(project: string, idOrAlias: string): Promise<string | undefined> {
+    const freight =
+      (await this.getFreight(project, idOrAlias)) ?? (await this.getFreightByAlias(project, idOrAlias));
+    if (!freight) return undefined;
+    const id = freight.metadata.name;
+    const taking = (await this.listPromotions(project))
+      .filter((p) => p.spec.freight === id && !isTerminalPhase(p.status.phase))
+      .map((p) => p.metadata.name);
+    if (taking.length > 0) {
+      throw new FerryError(
+        'FERRY_ERR_FREIGHT_IN_USE',
+        `Freight ${id} is being promoted by ${taking.join(', ')}: wait for it to finish or abort it first`,
+      );
+    }
+    const stages = await this.redis.hkeys(Keys.stages(project));
+    const res = (await this.redis.eval(
+      DELETE_FREIGHT,
+      6 + stages.length,
+      Keys.freight(project),
+      Keys.freightAlias(project),
+      Keys.freightByWarehouse(project, freight.origin.name),
+      Keys.freightVerified(project, id),
+      Keys.freightApproved(project, id),
+      Keys.freightRejected(project, id),
+      ...stages.map((s) => Keys.stageHistory(project, s)),
+      id,
+      freight.alias ?? '',
+      ...stages,
+    )) as [number, ...string[]];
+    const [code, ...inUse] = res;
+    if (code === -1) {
+      throw new FerryError(
+        'FERRY_ERR_FREIGHT_IN_USE',
+        `Freight ${id} is in use by Stages (${inUse.map((s) => `"${s}"`).join(', ')}): promote other Freight to them first`,
+      );
+    }
+    return code === 1 ? id : undefined;
+  }
+
+  /**
+   * Deletes a finished Promotion (Succeeded, Failed, Errored, Aborted) with its approvals and its
+   * places in the Project's and the Stage's lists; the Stage's Freight history keeps its entry.
+   * Refused for a Pending or Running one. False when there is none.
+   */
+  async deletePromotion(project: string, name: string): Promise<boolean> {
+    const res = (await this.redis.eval(
+      DELETE_PROMOTION,
+      3,
+      Keys.promotion(project, name),
+      Keys.promotionApprovals(project, name),
+      Keys.promotions(project),
+      name,
+      `ferry:p:${project}:stage:`,
+    )) as number | string;
+    if (typeof res === 'string') {
+      throw new FerryError(
+        'FERRY_ERR_PROMOTION_NOT_FINISHED',
+        `Promotion "${name}" is ${res}: abort it with "ferry abort promotion ${name} -p ${project}" (or wait for it to finish), then delete it`,
+      );
+    }
+    return res === 1;
+  }
+
+  /**
+   * Deletes a Project and everything under `ferry:p:<p>:*` (SCAN in batches of 500, UNLINK), then
+   * its members of the shared schedules and sets. The Project's entry goes first, so it is gone
+   * for every reader at once; the rest is removed behind it. Deleting again finishes an interrupted
+   * delete (and still resolves undefined, the Project being gone). Refused while a Promotion of the Project is
+   * Running, unless `force`. Resolves with how many keys were removed, or undefined when there is
+   * no such Project.
+   */
+  async deleteProject(project: string, opts: { force?: boolean } = {}): Promise<number | undefined> {
+    const exists = (await this.redis.hexists(Keys.projects(), project)) === 1;
+    const running = (await this.listPromotions(project))
+      .filter((p) => p.status.phase === 'Running')
+      .map((p) => p.metadata.name);
+    if (exists && running.length > 0 && !opts.force) {
+      throw new FerryError(
+        'FERRY_ERR_PROMOTION_RUNNING',
+        `Project "${project}" has Running Promotions (${running.join(', ')}): wait for them, abort them, or delete with --force`,
+      );
+    }
+    // Leftovers of an interrupted delete are removed even when the entry is gone already.
+    const removed = (await this.redis.hdel(Keys.projects(), project)) === 1;
+    let count = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `ferry:p:${project}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) count += await this.redis.unlink(...keys);
+    } while (cursor !== '0');
+    const prefix = `${project}/`;
+    for (const key of [Keys.pollSchedule(), Keys.verificationsDue(), Keys.kicksDue()]) {
+      const members = (await this.redis.zrange(key, 0, -1)).filter((m) => m.startsWith(prefix));
+      if (members.length > 0) await this.redis.zrem(key, ...members);
+    }
+    const active = (await this.redis.smembers(Keys.activeStages())).filter((m) => m.startsWith(prefix));
+    if (active.length > 0) await this.redis.srem(Keys.activeStages(), ...active);
+    const dirty = await this.scanKeys(`ferry:promoter:dirty:${project}/*`);
+    if (dirty.length > 0) await this.redis.unlink(...dirty);
+    return removed ? count : undefined;
+  }
+
+  /** Every key matching `pattern`, by SCAN in batches (never KEYS). */
+  private async scanKeys(pattern: string): Promise<string[]> {
+    const out: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      out.push(...keys);
+    } while (cursor !== '0');
+    return out;
   }
 
   // ---------------------------------------------------------------- discovery (warehouse-poller)
@@ -801,7 +1064,10 @@ export class Store {
       kind: leaseKind(name),
       outcome: fence > 0 ? LeaseOutcomes.acquired : LeaseOutcomes.busy,
     });
-    return fence > 0 ? { name, token, fence } : undefined;
+    if (fence <= 0) return undefined;
+    const lease = { name, token, fence };
+    leaseTakenAt.set(lease, performance.now());
+    return lease;
   }
 
   /** Extends a held lease; false when it was lost (expired and taken). */
@@ -812,6 +1078,11 @@ export class Store {
   /** Gives a lease back, only if still held by this holder. */
   async releaseLease(lease: Lease): Promise<void> {
     await this.redis.eval(RELEASE_LEASE, 1, Keys.lease(lease.name), lease.token);
+    const at = leaseTakenAt.get(lease);
+    if (at !== undefined) {
+      leaseTakenAt.delete(lease);
+      leaseHoldSeconds.observe({ kind: leaseKind(lease.name) }, (performance.now() - at) / 1000);
+    }
   }
 
   /** The current fencing number of a lease name (compare with a held lease's `fence`). */

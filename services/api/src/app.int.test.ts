@@ -252,3 +252,104 @@ test('?watch=true streams the list, then each change, as Server-Sent Events', as
   assert.equal(modified.data.status?.phase, 'Running');
   ac.abort();
 });
+
+/** One Server-Sent Event of a watch: its type and the object (a Stage here). */
+interface WatchEvent {
+  type: string;
+  data: {
+    metadata: { name: string };
+    status?: { health?: { status: string; issues: string[] } };
+  };
+}
+
+/** Reads Server-Sent Events from a response, failing after `timeoutMs` when none comes. */
+const sseReader = (res: Response, timeoutMs = 5000) => {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  return async (): Promise<WatchEvent> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = buffer.indexOf('\n\n');
+      if (i >= 0) {
+        const chunk = buffer.slice(0, i);
+        buffer = buffer.slice(i + 2);
+        if (chunk.startsWith(':')) continue;
+        return {
+          type: /^event: (.*)$/m.exec(chunk)![1]!,
+          data: JSON.parse(/^data: (.*)$/m.exec(chunk)![1]!),
+        };
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no event within ${timeoutMs} ms`)), deadline - Date.now());
+      });
+      const { value, done } = await Promise.race([reader.read(), late]).finally(() => clearTimeout(timer));
+      if (done) throw new Error('stream ended');
+      buffer += value;
+    }
+  };
+};
+
+test('?watch=true sends a Stage MODIFIED when only its health changes (StageHealthChanged)', async () => {
+  const address = app.server.listening
+    ? `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+    : await app.listen({ host: '127.0.0.1', port: 0 });
+  const ac = new AbortController();
+  const res = await fetch(`${address}/api/v1/projects/shop/stages?watch=true`, { signal: ac.signal });
+  const next = sseReader(res);
+  const added = await next();
+  assert.deepEqual(
+    [added.type, added.data.metadata.name, added.data.status?.health],
+    ['ADDED', 'prod', undefined],
+  );
+  assert.equal((await next()).type, 'BOOKMARK');
+  const health = (status: 'Healthy' | 'Unhealthy', issues: string[]) => ({
+    status,
+    issues,
+    apps: [
+      {
+        namespace: 'argocd',
+        name: 'shop-prod',
+        state: status,
+        healthStatus: { status: status === 'Healthy' ? 'Healthy' : 'Degraded' },
+        syncStatus: { status: 'Synced', revision: 'a'.repeat(40) },
+      },
+    ],
+    updatedAt: new Date().toISOString(),
+  });
+  const steps: Array<['Healthy' | 'Unhealthy', string[], string | undefined]> = [
+    [
+      'Unhealthy',
+      ['Argo CD Application "shop-prod" in namespace "argocd" has health state "Degraded"'],
+      undefined,
+    ],
+    ['Healthy', [], 'Unhealthy'],
+  ];
+  for (const [i, [status, issues, previous]] of steps.entries()) {
+    // What argocd-syncer does: store the health, then announce it; nothing else about the Stage changes.
+    await store.swapStageHealth('shop', 'prod', health(status, issues), `fp-${i}`);
+    await bus.publish(
+      'StageHealthChanged',
+      {
+        project: 'shop',
+        stage: 'prod',
+        status,
+        ...(previous ? { previous } : {}),
+        issues,
+        at: new Date().toISOString(),
+      },
+      `health-${i}`,
+    );
+    const modified = await next();
+    assert.deepEqual(
+      [
+        modified.type,
+        modified.data.metadata.name,
+        modified.data.status?.health?.status,
+        modified.data.status?.health?.issues,
+      ],
+      ['MODIFIED', 'prod', status, issues],
+    );
+  }
+  ac.abort();
+});

@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type AuthOptions, installAuth, liftQueryToken } from './auth/index.ts';
 import { installErrorHandler } from './errors.ts';
 import { ChangeFeed } from './feed.ts';
+import { deleteRoutes } from './routes/delete.ts';
 import { freightCreateRoutes } from './routes/freight-create.ts';
 import { freightOperationRoutes } from './routes/freight-operations.ts';
 import { gateRoutes } from './routes/gates.ts';
@@ -69,6 +70,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(freightCreateRoutes, { prefix: '/api/v1', deps });
   await app.register(subscriptionTestRoutes, { prefix: '/api/v1', deps });
   await app.register(promotionDryRunRoutes, { prefix: '/api/v1', deps });
+  await app.register(deleteRoutes, { prefix: '/api/v1', deps });
   await app.register(uiRoutes);
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

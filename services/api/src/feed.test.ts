@@ -13,6 +13,11 @@ test('facts map to the resources they change', () => {
     ],
     ['ferry.v1.warehouse.discovered.p', { project: 'p', warehouse: 'app' }, ['warehouses/app']],
     [
+      'ferry.v1.stage.health.p',
+      { project: 'p', stage: 'uat', status: 'Unhealthy', previous: 'Healthy', issues: ['x'], at: 't' },
+      ['stages/uat'],
+    ],
+    [
       'ferry.v1.definition.applied.p',
       {
         project: 'p',
@@ -23,6 +28,21 @@ test('facts map to the resources they change', () => {
         ],
       },
       ['projects/p', 'stages/uat'],
+    ],
+    [
+      'ferry.v1.definition.deleted.p',
+      {
+        project: 'p',
+        resources: [
+          { kind: 'Promotion', name: 'dev.x.f' },
+          { kind: 'Freight', name: 'f1' },
+          { kind: 'Stage', name: 'dev' },
+          { kind: 'Warehouse', name: 'app' },
+          { kind: 'Secret', name: 's' },
+          { kind: 'Project', name: 'p' },
+        ],
+      },
+      ['promotions/dev.x.f', 'freight/f1', 'stages/dev', 'warehouses/app', 'projects/p'],
     ],
     ['ferry.v1.git.written.p', { project: 'p', writeId: 'x/3' }, []],
     ['ferry.v1.freight.created.p', { freight: 'no-project' }, []],

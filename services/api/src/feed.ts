@@ -82,11 +82,30 @@ export function noticesFor(subject: string, p: Record<string, unknown>): ChangeN
         { kind: 'stages', project, name: str('stage') },
         { kind: 'freight', project, name: str('freight') },
       ];
+    case 'stage.health':
+      // StageHealthChanged: the Stage view carries its health (status.health), so it is MODIFIED.
+      return [{ kind: 'stages', project, name: str('stage') }];
     case 'definition.applied': {
       const kinds: Record<string, WatchKind> = {
         Project: 'projects',
         Warehouse: 'warehouses',
         Stage: 'stages',
+      };
+      const resources = Array.isArray(p.resources)
+        ? (p.resources as Array<{ kind: string; name: string }>)
+        : [];
+      return resources.flatMap((r) =>
+        kinds[r.kind] ? [{ kind: kinds[r.kind]!, project, name: r.name }] : [],
+      );
+    }
+    case 'definition.deleted': {
+      // The watcher re-reads each one, finds it gone and sends DELETED.
+      const kinds: Record<string, WatchKind> = {
+        Project: 'projects',
+        Warehouse: 'warehouses',
+        Stage: 'stages',
+        Freight: 'freight',
+        Promotion: 'promotions',
       };
       const resources = Array.isArray(p.resources)
         ? (p.resources as Array<{ kind: string; name: string }>)

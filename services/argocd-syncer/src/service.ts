@@ -1,4 +1,9 @@
-import type { ArgoCDAppSelector, DefinitionsApplied, SyncArgoCDApp } from '@ferry/contracts';
+import type {
+  ArgoCDAppSelector,
+  DefinitionsApplied,
+  DefinitionsDeleted,
+  SyncArgoCDApp,
+} from '@ferry/contracts';
 import { argocdOperations, argocdWait, secondsBetween } from '@ferry/metrics';
 import { contextFromTraceparent, currentTraceId, Kinds, traceparentOf, withSpan } from '@ferry/observability';
 import { every, type RunningService, type ServiceDeps } from '@ferry/runtime';
@@ -447,6 +452,21 @@ export async function startArgoCDSyncer(
       void healthTracker.refresh().catch((e) => log.error({ err: e }, 'stage health refresh failed'));
     },
   });
+  // Deleted Stages (or Projects) are forgotten the same way: refresh stops their watches and
+  // removes their health.
+  const deletions = bus.nc.subscribe('ferry.v1.definition.deleted.>', {
+    callback: (err, msg) => {
+      if (err || stopped) return;
+      let kinds: string[] = [];
+      try {
+        kinds = (msg.json() as DefinitionsDeleted).resources.map((r) => r.kind);
+      } catch {
+        return;
+      }
+      if (!kinds.includes('Stage') && !kinds.includes('Project')) return;
+      void healthTracker.refresh().catch((e) => log.error({ err: e }, 'stage health refresh failed'));
+    },
+  });
   const healthRefresh = every(
     options.healthRefreshMs ?? config.reconcileIntervalMs,
     () => healthTracker.refresh(),
@@ -494,6 +514,7 @@ export async function startArgoCDSyncer(
     stop: async () => {
       stopped = true;
       definitions.unsubscribe();
+      deletions.unsubscribe();
       await consumer.stop();
       await poll.stop();
       await healthRefresh.stop();

@@ -1,7 +1,8 @@
 /**
  * Stage health from watches, against a kube-sim, real git, Redis (database 9) and a private NATS:
  * an app that turns Degraded after its Promotion makes the Stage Unhealthy, then Healthy again;
- * a label selector syncs every matching app; definitions applied start new watches; a watch
+ * a label selector syncs every matching app (argocd-wait: waits for every one, authorized or not);
+ * definitions applied start new watches; a watch
  * whose resourceVersion is too old lists again (410 Gone).
  */
 import assert from 'node:assert/strict';
@@ -276,6 +277,87 @@ describe('stage health from watches', () => {
     assert.equal(
       op.message,
       'no Argo CD Applications found matching selector "team=nobody" in namespace "argocd": fix apps[].selector or label the Applications',
+    );
+  });
+
+  test('argocd-wait with a selector waits for every matching app, authorized or not, touching none', async () => {
+    sim.load([application('wave-a', { wave: 'one' }, 'uat'), application('wave-b', { wave: 'one' }, 'prod')]);
+    for (const [name, s] of [
+      ['wave-a', 'uat'],
+      ['wave-b', 'prod'],
+    ] as const) {
+      const synced = await run({
+        project: 'demo',
+        opId: `${s}.p4.${name}/0/0`,
+        stage: s,
+        promotion: `${s}.p4.${name}`,
+        appName: name,
+        appNamespace: NS,
+        revision: head,
+        timeoutSeconds: 20,
+      });
+      assert.equal(synced.state, 'Healthy', synced.message);
+    }
+    sim.setHealth(NS, 'wave-b', 'Progressing');
+    const cmd: SyncArgoCDApp = {
+      project: 'demo',
+      opId: 'uat.p5.ddddddd/1/0',
+      stage: 'uat',
+      promotion: 'uat.p5.ddddddd',
+      appName: 'wave=one',
+      appNamespace: NS,
+      timeoutSeconds: 20,
+      mode: 'wait',
+      selector: { matchLabels: { wave: 'one' } },
+    };
+    await bus.publish('SyncArgoCDApp', cmd, `t:${cmd.opId}`);
+    const children = await until('child operations', async () => {
+      const op = (await store.getArgoCDOp(cmd.opId)) as SyncerOp | undefined;
+      return op?.children;
+    });
+    assert.deepEqual(children, ['uat.p5.ddddddd/1/0@wave-a', 'uat.p5.ddddddd/1/0@wave-b']);
+    // wave-b (authorized for another Stage: argocd-wait does not ask) is Progressing: still waiting.
+    await sleep(1200);
+    const waiting = (await store.getArgoCDOp(cmd.opId)) as SyncerOp;
+    assert.equal(waiting.state, 'Running');
+    assert.equal((await store.getArgoCDOp(`${cmd.opId}@wave-a`))?.state, 'Healthy');
+    assert.equal((await store.getArgoCDOp(`${cmd.opId}@wave-b`))?.state, 'Running');
+
+    sim.setHealth(NS, 'wave-b', null);
+    const op = await until('wait done', async () => {
+      const o = (await store.getArgoCDOp(cmd.opId)) as SyncerOp | undefined;
+      return o && o.state !== 'Running' ? o : undefined;
+    });
+    assert.deepEqual(
+      [op.state, op.message],
+      ['Healthy', '2 Application(s) matching wave=one Synced and Healthy: wave-a, wave-b'],
+    );
+    const api = kc.makeApiClient(CustomObjectsApi);
+    for (const name of ['wave-a', 'wave-b']) {
+      const app = (await api.getNamespacedCustomObject({
+        group: 'argoproj.io',
+        version: 'v1alpha1',
+        namespace: NS,
+        plural: 'applications',
+        name,
+      })) as Application;
+      const history = (app.status as { history?: unknown[] }).history ?? [];
+      assert.equal(history.length, 1, `${name}: the wait started no sync`);
+    }
+
+    const none = await run({
+      ...cmd,
+      opId: 'uat.p6.eeeeeee/1/0',
+      promotion: 'uat.p6.eeeeeee',
+      appName: 'wave=two',
+      selector: { matchLabels: { wave: 'two' } },
+    });
+    assert.deepEqual(
+      [none.state, none.message],
+      [
+        'Errored',
+        'no Argo CD Applications found matching selector "wave=two" in namespace "argocd": fix apps[].selector or label the Applications',
+      ],
     );
   });
 

@@ -247,14 +247,20 @@ export async function startPromoter(
   };
 
   /** Aborts a Promotion that has not finished; a late git or Argo CD outcome is then ignored. */
-  const abort = async (project: string, name: string, by: string, at: string): Promise<void> => {
+  const abort = async (
+    project: string,
+    name: string,
+    by: string,
+    at: string,
+    message = `aborted by ${by}`,
+  ): Promise<void> => {
     for (let attempt = 0; attempt < 5; attempt++) {
       const p = await store.getPromotion(project, name);
       if (!p || isTerminalPhase(p.status.phase)) return;
       const ok = await store.casPromotionStatus(project, name, p.spec.stage, p.status.revision, {
         ...p.status,
         phase: 'Aborted',
-        message: `aborted by ${by}`,
+        message,
         finishedAt: at,
       });
       if (ok) {
@@ -315,11 +321,13 @@ export async function startPromoter(
             ? windowDecision((await store.getProjectConfig(project))?.spec.promotionWindows, stage, now)
             : undefined;
         if (!stage || !freight) {
+          // A deleted Stage's Promotions are aborted, here or by the DefinitionsDeleted handler,
+          // whichever comes first.
           next = {
             ...promotion.status,
-            phase: 'Errored',
+            phase: !stage ? 'Aborted' : 'Errored',
             message: !stage
-              ? `Stage "${stageName}" no longer exists`
+              ? `aborted: Stage "${stageName}" was deleted`
               : `Freight ${promotion.spec.freight} no longer exists`,
             finishedAt: now.toISOString(),
           };
@@ -556,6 +564,33 @@ export async function startPromoter(
           'promotion decision recorded',
         );
         await kick(cmd.project, p.spec.stage);
+      },
+    }),
+    // A deleted Stage's unfinished Promotions are aborted (the api kept them as records); ones
+    // requested after the delete belong to a Stage made again under the name and are left alone.
+    // New requests for the Stage are dropped by CreatePromotion, which no longer finds it.
+    await bus.consume({
+      type: 'DefinitionsDeleted',
+      durable: 'promoter-definitions-deleted',
+      handler: async (evt, ctx) => {
+        for (const r of evt.resources) {
+          if (r.kind !== 'Stage') continue;
+          for (const p of await store.listPromotions(evt.project, r.name)) {
+            if (isTerminalPhase(p.status.phase)) continue;
+            if ((p.status.createdAt ?? p.metadata.creationTimestamp ?? '') > evt.at) continue;
+            await abort(
+              evt.project,
+              p.metadata.name,
+              evt.by,
+              evt.at,
+              `aborted: Stage "${r.name}" was deleted by ${evt.by}`,
+            );
+            ctx.log.info(
+              { stage: r.name, promotion: p.metadata.name },
+              'promotion of a deleted stage aborted',
+            );
+          }
+        }
       },
     }),
     await bus.consume({

@@ -7,6 +7,8 @@ import {
   CacheKinds,
   discoveryCacheLookups,
   discoveryDuration,
+  discoveryLastDuration,
+  discoveryLastTime,
   registryRateLimited,
   registryRateLimitWait,
   registryRequestDuration,
@@ -107,6 +109,7 @@ export async function startWarehousePoller(
       const wh = await store.getWarehouse(project, name);
       if (!wh) {
         await store.redis.zrem(Keys.pollSchedule(), `${project}/${name}`);
+        forgetDiscoverySeries(project, name);
         return true;
       }
       await withSpan(
@@ -115,7 +118,7 @@ export async function startWarehousePoller(
         async () => {
           const wlog = log.child({ project, warehouse: name, reason });
           const started = clock();
-          const timer = discoveryDuration.startTimer({ project, warehouse: name });
+          const timer = startDiscoveryTimer(project, name, clock);
           const previous = await store.getWarehouseStatus(project, name);
           const ports = portsFor(project);
           const result = await discoverWarehouse(wh, ports.registry, started, {
@@ -183,6 +186,33 @@ export async function startWarehousePoller(
     );
   };
 
+  /**
+   * Drops a deleted Warehouse from the schedule and its status, under its lease; false when it
+   * exists again (applied anew). Throws when the lease stays taken, so the fact is redelivered.
+   */
+  const forgetWarehouse = async (project: string, name: string): Promise<boolean> => {
+    for (let i = 0; i < 100; i++) {
+      const lease = await store.acquireLease(`poll:${project}/${name}`, 60_000);
+      if (!lease) {
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      try {
+        if (await store.getWarehouse(project, name)) return false;
+        await store.redis
+          .multi()
+          .zrem(Keys.pollSchedule(), `${project}/${name}`)
+          .del(Keys.warehouseStatus(project, name))
+          .exec();
+        forgetDiscoverySeries(project, name);
+        return true;
+      } finally {
+        await store.releaseLease(lease);
+      }
+    }
+    throw new Error(`warehouse ${name} stayed busy; will retry`);
+  };
+
   await ensureScheduled();
   const consumers = [
     await bus.consume({
@@ -224,6 +254,23 @@ export async function startWarehousePoller(
             await store.scheduleDiscovery(evt.project, r.name, clock().getTime(), true);
         }
         await tickNow();
+      },
+    }),
+    // A deleted Warehouse leaves the schedule at once. Its lease is taken first, so a discovery
+    // running now cannot put it back (or write its status) after the api removed them.
+    await bus.consume({
+      type: 'DefinitionsDeleted',
+      durable: 'poller-definitions-deleted',
+      handler: async (evt, ctx) => {
+        const gone = evt.resources.some((r) => r.kind === 'Project')
+          ? (await store.redis.zrange(Keys.pollSchedule(), 0, -1))
+              .filter((m) => m.startsWith(`${evt.project}/`))
+              .map((m) => m.slice(evt.project.length + 1))
+          : evt.resources.filter((r) => r.kind === 'Warehouse').map((r) => r.name);
+        for (const name of gone) {
+          if (await forgetWarehouse(evt.project, name))
+            ctx.log.info({ warehouse: name }, 'deleted warehouse unscheduled');
+        }
       },
     }),
   ];
@@ -269,6 +316,28 @@ export async function startWarehousePoller(
       await reconcile.stop();
     },
   };
+}
+
+/**
+ * Starts timing one discovery of a Warehouse. The function returned, called when it ends (failed or
+ * not), records it in `ferry_discovery_duration_seconds` (by project, the trace active now as its
+ * exemplar) and sets the Warehouse's `ferry_discovery_last_duration_seconds` and
+ * `ferry_discovery_last_timestamp_seconds`; it returns the duration in seconds.
+ */
+export function startDiscoveryTimer(project: string, warehouse: string, clock: () => Date): () => number {
+  const end = discoveryDuration.startTimer({ project });
+  return () => {
+    const seconds = end();
+    discoveryLastDuration.set({ project, warehouse }, seconds);
+    discoveryLastTime.set({ project, warehouse }, clock().getTime() / 1000);
+    return seconds;
+  };
+}
+
+/** Drops a Warehouse's `ferry_discovery_last_*` series: it was deleted, so its figures are no longer news. */
+export function forgetDiscoverySeries(project: string, warehouse: string): void {
+  discoveryLastDuration.remove({ project, warehouse });
+  discoveryLastTime.remove({ project, warehouse });
 }
 
 /** Records one registry request in the `ferry_registry_*` metrics (the client's `onRequest` hook). */

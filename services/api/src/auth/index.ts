@@ -6,6 +6,7 @@ export {
   installAuth,
   liftQueryToken,
   principalOf,
+  setAuditProjects,
 } from './plugin.ts';
 export {
   hasRole,

@@ -16,6 +16,14 @@ const auditProjects = new WeakMap<FastifyRequest, readonly string[]>();
 /** The principal of a request that passed authentication; undefined for public routes. */
 export const principalOf = (req: FastifyRequest): Principal | undefined => principals.get(req);
 
+/**
+ * Sets the Projects a request's audit entry goes to, for routes whose Projects are in the body
+ * (`POST /api/v1/manifests/delete`); call it from the route's preHandler.
+ */
+export const setAuditProjects = (req: FastifyRequest, projects: readonly string[]): void => {
+  auditProjects.set(req, projects);
+};
+
 /** The principal every request has when auth is off: a system admin named by nobody. */
 export const ANONYMOUS: Principal = { name: 'anonymous', subject: 'anonymous', roles: [{ role: 'admin' }] };
 

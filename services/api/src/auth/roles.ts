@@ -76,6 +76,8 @@ export function requirementFor(
   if (url.startsWith('/api/v1/tokens')) return { kind: 'system' };
   if (url === '/api/v1/whoami') return { kind: 'authenticated' };
   if (url === '/api/v1/apply') return { kind: 'apply' };
+  // Like apply, the Projects are in the body: the route checks admin on each (system admin for Projects).
+  if (url === '/api/v1/manifests/delete') return { kind: 'apply' };
   if (read) {
     if (project === undefined) return { kind: 'authenticated' };
     if (url.endsWith('/audit')) return { kind: 'project', project, role: 'admin' };
