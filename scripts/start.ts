@@ -2,7 +2,7 @@
  * `pnpm start`: runs Ferry's six services on this machine, each as its own process, after
  * making sure NATS and Redis answer (starting local ones when they are installed).
  */
-import { ensureServers, startFleet } from '@ferry/launcher';
+import { apiPortFor, ensureServers, replicaCount, replicasFromEnv, startFleet } from '@ferry/launcher';
 
 try {
   await ensureServers(process.env, (l) => console.log(`[ferry] ${l}`));
@@ -10,8 +10,16 @@ try {
   console.error(`[ferry] ${(err as Error).message}`);
   process.exit(1);
 }
+let replicas: ReturnType<typeof replicasFromEnv>;
+try {
+  replicas = replicasFromEnv(process.env);
+} catch (err) {
+  console.error(`[ferry] ${(err as Error).message}`);
+  process.exit(2);
+}
 const fleet = startFleet({
   env: process.env,
+  replicas,
   onLine: (service, line) => process.stdout.write(`[${service.padEnd(16)}] ${line}\n`),
 });
 for (const [name, child] of fleet.processes) {
@@ -29,6 +37,8 @@ const shutdown = async () => {
 };
 process.on('SIGINT', () => void shutdown());
 process.on('SIGTERM', () => void shutdown());
-console.log(
-  `[ferry] started; API on http://${process.env.FERRY_API_HOST ?? '127.0.0.1'}:${process.env.FERRY_API_PORT ?? 8080}`,
+const apiUrls = Array.from(
+  { length: replicaCount('api', replicas) },
+  (_, n) => `http://${process.env.FERRY_API_HOST ?? '127.0.0.1'}:${apiPortFor(process.env, n)}`,
 );
+console.log(`[ferry] started; API on ${apiUrls.join(', ')}`);

@@ -14,12 +14,12 @@ import {
   validate,
 } from '@ferry/contracts';
 import {
-  consumerPending,
   deadLetters,
   HandleOutcomes,
   messageHandleSeconds,
   messagesHandled,
   messagesPublished,
+  recordConsumerLag,
 } from '@ferry/metrics';
 import { extractTraceContext, injectTraceContext, Kinds, type Logger, withSpan } from '@ferry/observability';
 import {
@@ -75,7 +75,7 @@ export interface BusOptions {
   log: Logger;
   /** Deliveries before a failing message moves to the dead-letter stream. */
   maxDeliver: number;
-  /** How often each consumer's `ferry_consumer_pending` gauge is refreshed from consumer info (default 15 s). */
+  /** How often each consumer's lag gauges (`ferry_consumer_*pending`) are refreshed from consumer info (default 15 s). */
   pendingIntervalMs?: number;
 }
 
@@ -204,7 +204,7 @@ export class Bus {
     const refreshPending = async () => {
       try {
         const info = await this.jsm.consumers.info(stream, spec.durable);
-        consumerPending.set({ durable: spec.durable }, info.num_pending + info.num_ack_pending);
+        recordConsumerLag(spec.durable, info);
       } catch (err) {
         this.log.debug({ err, durable: spec.durable }, 'cannot read consumer info for the pending gauge');
       }

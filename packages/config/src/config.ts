@@ -1,4 +1,5 @@
 import { type Problem, ValidationError } from '@ferry/contracts';
+import { type OtlpExportConfig, otlpExportConfig } from './otlp.ts';
 
 /** Every setting Ferry reads from the environment. One object, validated once, frozen. */
 export interface FerryConfig {
@@ -12,8 +13,13 @@ export interface FerryConfig {
   apiPort: number;
   /** pino level (`FERRY_LOG_LEVEL`, default `info`). */
   logLevel: string;
-  /** OTLP/HTTP endpoint for traces (`OTEL_EXPORTER_OTLP_ENDPOINT`); empty = no export. */
+  /** The general OTLP endpoint as given (`OTEL_EXPORTER_OTLP_ENDPOINT`); see {@link FerryConfig.otlp}. */
   otlpEndpoint: string | undefined;
+  /**
+   * Where and how traces are exported (the standard `OTEL_EXPORTER_OTLP_*` variables: protocol,
+   * endpoint, headers); undefined = no export.
+   */
+  otlp: OtlpExportConfig | undefined;
   /** Registries reached over plain HTTP besides loopback ones (`FERRY_INSECURE_REGISTRIES`, comma separated). */
   insecureRegistries: readonly string[];
   /** A Docker `config.json` with registry credentials (`FERRY_REGISTRY_AUTH_FILE`); empty = anonymous. */
@@ -23,6 +29,16 @@ export interface FerryConfig {
   /** Commit author (`FERRY_GIT_AUTHOR_NAME`, `FERRY_GIT_AUTHOR_EMAIL`). */
   gitAuthorName: string;
   gitAuthorEmail: string;
+  /**
+   * How git-writer signs commits (`FERRY_GIT_SIGNING_KEY_TYPE`: `gpg` or `ssh`, like Kargo's
+   * `GITCLIENT_SIGNING_KEY_TYPE`); undefined = unsigned. Needs {@link FerryConfig.gitSigningKeyPath}.
+   */
+  gitSigningKeyType: 'gpg' | 'ssh' | undefined;
+  /**
+   * The signing key file (`FERRY_GIT_SIGNING_KEY_PATH`): an armored GPG private key or an SSH private
+   * key, without a passphrase (mount it from a Secret). Never logged.
+   */
+  gitSigningKeyPath: string | undefined;
   /** Kubeconfig for argocd-syncer (`KUBECONFIG`); empty = in-cluster or `~/.kube/config`. */
   kubeconfig: string | undefined;
   /** Slow reconcile timer in ms (`FERRY_RECONCILE_INTERVAL_MS`, default 30000). */
@@ -120,6 +136,7 @@ export function loadConfig(env: Env = process.env): Readonly<FerryConfig> {
     apiPort: int('FERRY_API_PORT', 8080, 0, 65535),
     logLevel: level,
     otlpEndpoint: opt('OTEL_EXPORTER_OTLP_ENDPOINT'),
+    otlp: otlpExportConfig(env, problems),
     insecureRegistries: str('FERRY_INSECURE_REGISTRIES', '')
       .split(',')
       .map((s) => s.trim())
@@ -128,6 +145,7 @@ export function loadConfig(env: Env = process.env): Readonly<FerryConfig> {
     gitCacheDir: str('FERRY_GIT_CACHE_DIR', '.ferry/git-cache'),
     gitAuthorName: str('FERRY_GIT_AUTHOR_NAME', 'Ferry'),
     gitAuthorEmail: str('FERRY_GIT_AUTHOR_EMAIL', 'ferry@localhost'),
+    ...gitSigning(env, problems),
     kubeconfig: opt('KUBECONFIG'),
     reconcileIntervalMs: int('FERRY_RECONCILE_INTERVAL_MS', 30_000, 100, 86_400_000),
     maxDeliver: int('FERRY_MAX_DELIVER', 5, 1, 1000),
@@ -155,7 +173,6 @@ export function loadConfig(env: Env = process.env): Readonly<FerryConfig> {
   if (!['token', 'none'].includes(str('FERRY_AUTH', 'token'))) {
     problems.push({ path: 'FERRY_AUTH', message: 'must be "token" or "none"' });
   }
-  if (env.OTEL_EXPORTER_OTLP_ENDPOINT) url('OTEL_EXPORTER_OTLP_ENDPOINT', '', ['http:', 'https:']);
   const key = env.FERRY_ENCRYPTION_KEY;
   if (key && (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || Buffer.from(key, 'base64').length !== 32)) {
     problems.push({
@@ -212,4 +229,30 @@ function hostPairs(name: string, raw: string, problems: Problem[], urls: boolean
     out[host] = value;
   }
   return out;
+}
+
+// Commit signing: both settings or neither, and a type git-writer knows.
+function gitSigning(
+  env: Readonly<Record<string, string | undefined>>,
+  problems: Problem[],
+): Pick<FerryConfig, 'gitSigningKeyType' | 'gitSigningKeyPath'> {
+  const type = env.FERRY_GIT_SIGNING_KEY_TYPE?.trim() || undefined;
+  const path = env.FERRY_GIT_SIGNING_KEY_PATH?.trim() || undefined;
+  if (type !== undefined && type !== 'gpg' && type !== 'ssh') {
+    problems.push({ path: 'FERRY_GIT_SIGNING_KEY_TYPE', message: `must be "gpg" or "ssh", got "${type}"` });
+    return { gitSigningKeyType: undefined, gitSigningKeyPath: undefined };
+  }
+  if (type && !path) {
+    problems.push({
+      path: 'FERRY_GIT_SIGNING_KEY_PATH',
+      message: `is required with FERRY_GIT_SIGNING_KEY_TYPE=${type}; give the private key file's path`,
+    });
+  }
+  if (path && !type) {
+    problems.push({
+      path: 'FERRY_GIT_SIGNING_KEY_TYPE',
+      message: 'is required with FERRY_GIT_SIGNING_KEY_PATH; set it to "gpg" or "ssh"',
+    });
+  }
+  return { gitSigningKeyType: type, gitSigningKeyPath: path };
 }

@@ -43,9 +43,61 @@ export function opsPortFor(service: ServiceName, env: NodeJS.ProcessEnv, replica
   return base + SERVICES.indexOf(service) + SERVICES.length * replica;
 }
 
-/** The environment one service process gets: the caller's, with its own `FERRY_OPS_PORT`. */
+/**
+ * The environment one service process gets: the caller's, with its own `FERRY_OPS_PORT`, and for
+ * api replicas after the first their own `FERRY_API_PORT`.
+ */
 export function serviceEnv(service: ServiceName, env: NodeJS.ProcessEnv, replica = 0): NodeJS.ProcessEnv {
-  return { ...env, FERRY_OPS_PORT: String(opsPortFor(service, env, replica)) };
+  const out: NodeJS.ProcessEnv = { ...env, FERRY_OPS_PORT: String(opsPortFor(service, env, replica)) };
+  if (service === 'api' && replica > 0) out.FERRY_API_PORT = String(apiPortFor(env, replica));
+  return out;
+}
+
+/** The api's port when `FERRY_API_PORT` is unset, as `@ferry/config` defaults it. */
+export const DEFAULT_API_PORT = 8080;
+
+/**
+ * The HTTP port of api replica n: `FERRY_API_PORT` (default 8080) plus n, so `pnpm start` can run
+ * several api processes on one machine (8080, 8081, …; put a load balancer in front, or point the
+ * CLI at any). `FERRY_API_PORT=0` (any free port) stays 0 for every replica.
+ */
+export function apiPortFor(env: NodeJS.ProcessEnv, replica = 0): number {
+  const raw = env.FERRY_API_PORT;
+  const base = raw === undefined || raw === '' ? DEFAULT_API_PORT : Number(raw);
+  if (!Number.isInteger(base) || base < 0 || base > 65535)
+    throw new Error(`FERRY_API_PORT must be an integer port from 0 to 65535, got "${raw}"`);
+  if (base === 0) return 0;
+  const port = base + replica;
+  if (port > 65535)
+    throw new Error(
+      `api replica ${replica} would listen on port ${port}, past 65535; lower FERRY_API_PORT or run fewer api replicas`,
+    );
+  return port;
+}
+
+/**
+ * Reads `FERRY_REPLICAS` for `pnpm start`: a whole number for every service but the api
+ * (`3`), or `service=count` pairs, comma separated (`api=2,promoter=3`); unset means one each.
+ * Each api replica gets its own HTTP port ({@link apiPortFor}).
+ */
+export function replicasFromEnv(env: NodeJS.ProcessEnv): FleetOptions['replicas'] {
+  const raw = (env.FERRY_REPLICAS ?? '').trim();
+  if (!raw) return undefined;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const out: Partial<Record<ServiceName, number>> = {};
+  for (const part of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const m = /^([a-z-]+)=(\d+)$/.exec(part);
+    const service = m?.[1] as ServiceName | undefined;
+    if (!m || !service || !SERVICES.includes(service))
+      throw new Error(
+        `FERRY_REPLICAS entry "${part}" is not service=count with a service of ${SERVICES.join(', ')}, like "api=2,promoter=3"`,
+      );
+    out[service] = Number(m[2]);
+  }
+  return out;
 }
 
 /** True when something accepts TCP connections at host:port within `timeoutMs`. */
@@ -175,9 +227,9 @@ export interface FleetOptions {
   onLine?: (service: string, line: string) => void;
   /**
    * How many processes of each service to start (default 1). A number applies to every service
-   * but the api, which listens on one `FERRY_API_PORT` and so stays single (scale it with its own
-   * port per process, or behind a load balancer); a map sets the count per service. Replica n is
-   * keyed `service#n` in {@link Fleet.processes} and gets the ops port of {@link opsPortFor}.
+   * but the api, which stays single unless a map asks for more (`{ api: 2 }`): api replica n then
+   * listens on `FERRY_API_PORT` + n ({@link apiPortFor}). Replica n is keyed `service#n` in
+   * {@link Fleet.processes} and gets the ops port of {@link opsPortFor}.
    */
   replicas?: number | Partial<Record<ServiceName, number>>;
 }
@@ -210,6 +262,7 @@ export function startFleet(options: FleetOptions): Fleet {
   const services = options.services ?? SERVICES;
   const counts = new Map(services.map((s) => [s, replicaCount(s, options.replicas)]));
   for (const s of services) opsPortFor(s, options.env, counts.get(s)! - 1);
+  if (counts.has('api')) apiPortFor(options.env, counts.get('api')! - 1);
   for (const s of services) for (let r = 0; r < counts.get(s)!; r++) start(s, r);
   const kill = async (service: string, signal: NodeJS.Signals = 'SIGTERM') => {
     const child = processes.get(service);

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
+import { withTraceExemplars } from './exemplars.ts';
 import { registry } from './metrics.ts';
 
 // Ferry's domain metrics. Each is created once, on the process's one registry, so every service
@@ -55,12 +56,37 @@ export const GitOperations = {
 /** One of {@link GitOperations}. */
 export type GitOperation = (typeof GitOperations)[keyof typeof GitOperations];
 
-/** Time to discover one Warehouse (list tags, rank, read what the caches miss), failures included. */
-export const discoveryDuration = new Histogram({
-  name: 'ferry_discovery_duration_seconds',
-  help: 'Time to discover one Warehouse, by project and Warehouse',
+/**
+ * Time to discover one Warehouse (list tags, rank, read what the caches miss), failures included,
+ * by project only: a histogram per Warehouse would cost the poller about 20 KB and Prometheus 16
+ * series for each one; {@link discoveryLastDuration} and {@link discoveryLastTime} are the cheap
+ * per-Warehouse view. Carries the discovery's trace id as an exemplar (OpenMetrics scrapes): time it with
+ * `startTimer(labels)` inside the discovery span.
+ */
+export const discoveryDuration = withTraceExemplars(
+  new Histogram({
+    name: 'ferry_discovery_duration_seconds',
+    help: 'Time to discover one Warehouse, by project',
+    labelNames: ['project'] as const,
+    buckets: WORK_BUCKETS,
+    registers: [],
+    enableExemplars: true,
+  }),
+);
+
+/** How long each Warehouse's last discovery took, failures included (set by the replica that ran it). */
+export const discoveryLastDuration = new Gauge({
+  name: 'ferry_discovery_last_duration_seconds',
+  help: "Duration of each Warehouse's last discovery on this replica, by project and Warehouse",
   labelNames: ['project', 'warehouse'] as const,
-  buckets: WORK_BUCKETS,
+  registers: [registry],
+});
+
+/** When each Warehouse's last discovery ended, failures included, as Unix time in seconds. */
+export const discoveryLastTime = new Gauge({
+  name: 'ferry_discovery_last_timestamp_seconds',
+  help: "Unix time at which each Warehouse's last discovery on this replica ended, by project and Warehouse",
+  labelNames: ['project', 'warehouse'] as const,
   registers: [registry],
 });
 
@@ -124,14 +150,20 @@ export const gitPushRejections = new Counter({
   registers: [registry],
 });
 
-/** Time from a Promotion's creation to its end, by project, Stage and final phase. */
-export const promotionDuration = new Histogram({
-  name: 'ferry_promotion_duration_seconds',
-  help: 'Time from creation to the end of a Promotion, by project, Stage and final phase',
-  labelNames: ['project', 'stage', 'phase'] as const,
-  buckets: WORK_BUCKETS,
-  registers: [registry],
-});
+/**
+ * Time from a Promotion's creation to its end, by project, Stage and final phase. Carries the
+ * Promotion's trace id as an exemplar: record it with `observeWithTrace` (or `recordPromotionFinished`).
+ */
+export const promotionDuration = withTraceExemplars(
+  new Histogram({
+    name: 'ferry_promotion_duration_seconds',
+    help: 'Time from creation to the end of a Promotion, by project, Stage and final phase',
+    labelNames: ['project', 'stage', 'phase'] as const,
+    buckets: WORK_BUCKETS,
+    registers: [],
+    enableExemplars: true,
+  }),
+);
 
 /**
  * Promotions that finished, by project, Stage and final phase. Deployment frequency is the rate of

@@ -5,6 +5,7 @@ import {
   promotionsFinished,
   timeToRestore,
 } from './catalogue.ts';
+import { observeWithTrace, traceIdOfTraceparent } from './exemplars.ts';
 
 // Pure computations behind the Promotion and DORA metrics, kept apart from prom-client so they are
 // tested with plain values. The shapes are structural so this package needs no @ferry/contracts.
@@ -12,7 +13,13 @@ import {
 /** What the computations read of a Promotion: a subset of the contract's `Promotion`. */
 export interface PromotionTimes {
   metadata: { name: string; creationTimestamp?: string };
-  status: { phase: string; createdAt?: string; finishedAt?: string };
+  status: {
+    phase: string;
+    createdAt?: string;
+    finishedAt?: string;
+    /** W3C traceparent of the Promotion's trace: its trace id becomes the duration's exemplar. */
+    traceparent?: string;
+  };
 }
 
 /** How a Stage's queue stands: see {@link queueStats}. */
@@ -96,7 +103,13 @@ export function recordPromotionFinished(
   const phase = promotion.status.phase;
   promotionsFinished.inc({ project, stage, phase });
   const seconds = secondsBetween(createdAt(promotion), promotion.status.finishedAt);
-  if (seconds !== undefined) promotionDuration.observe({ project, stage, phase }, seconds);
+  if (seconds !== undefined)
+    observeWithTrace(
+      promotionDuration,
+      { project, stage, phase },
+      seconds,
+      traceIdOfTraceparent(promotion.status.traceparent),
+    );
   if (phase !== 'Succeeded') return;
   const restore = timeToRestoreSeconds(stagePromotions, promotion);
   if (restore !== undefined) timeToRestore.observe({ project, stage }, restore);

@@ -6,6 +6,8 @@ export {
   CacheKinds,
   discoveryCacheLookups,
   discoveryDuration,
+  discoveryLastDuration,
+  discoveryLastTime,
   GitOperations,
   gitOperationDuration,
   gitPushRejections,
@@ -28,18 +30,34 @@ export {
   secondsBetween,
   timeToRestoreSeconds,
 } from './dora.ts';
-export type { HandleOutcome, LeaseOutcome } from './metrics.ts';
 export {
+  acceptsOpenMetrics,
+  EXEMPLAR_TRACE_LABEL,
+  metricsExposition,
+  OPENMETRICS_CONTENT_TYPE,
+  observeWithTrace,
+  openMetricsText,
+  PROMETHEUS_CONTENT_TYPE,
+  traceExemplar,
+  traceIdOfTraceparent,
+  withTraceExemplars,
+} from './exemplars.ts';
+export type { ConsumerLag, HandleOutcome, LeaseOutcome } from './metrics.ts';
+export {
+  consumerAckPending,
+  consumerNumPending,
   consumerPending,
   deadLetters,
   HandleOutcomes,
   LeaseOutcomes,
   leaseAcquire,
+  leaseHoldSeconds,
   leaseKind,
   METRIC_PREFIX,
   messageHandleSeconds,
   messagesHandled,
   messagesPublished,
+  recordConsumerLag,
   registry,
   startDefaultMetrics,
 } from './metrics.ts';

@@ -73,11 +73,54 @@ export const consumerPending = new Gauge({
   registers: [registry],
 });
 
+/** Messages in the stream the durable consumer has not been given yet (JetStream `num_pending`). */
+export const consumerNumPending = new Gauge({
+  name: 'ferry_consumer_num_pending',
+  help: 'Messages not yet delivered to the durable consumer (JetStream num_pending), by durable consumer',
+  labelNames: ['durable'] as const,
+  registers: [registry],
+});
+
+/** Messages delivered to the durable consumer and not acked yet (JetStream `num_ack_pending`). */
+export const consumerAckPending = new Gauge({
+  name: 'ferry_consumer_ack_pending',
+  help: 'Messages delivered but not yet acknowledged (JetStream num_ack_pending), by durable consumer',
+  labelNames: ['durable'] as const,
+  registers: [registry],
+});
+
+/** The part of JetStream consumer info the lag gauges read. */
+export interface ConsumerLag {
+  /** Messages not yet delivered to the consumer. */
+  num_pending: number;
+  /** Messages delivered and not acknowledged yet. */
+  num_ack_pending: number;
+}
+
+/**
+ * Sets the JetStream lag gauges of one durable consumer from its consumer info:
+ * `ferry_consumer_num_pending`, `ferry_consumer_ack_pending` and their sum `ferry_consumer_pending`.
+ */
+export function recordConsumerLag(durable: string, info: ConsumerLag): void {
+  consumerNumPending.set({ durable }, info.num_pending);
+  consumerAckPending.set({ durable }, info.num_ack_pending);
+  consumerPending.set({ durable }, info.num_pending + info.num_ack_pending);
+}
+
 /** Lease acquisitions, by lease kind (the name's prefix before ':') and outcome. */
 export const leaseAcquire = new Counter({
   name: 'ferry_lease_acquire_total',
   help: 'Lease acquisitions, by lease kind and outcome (acquired, busy)',
   labelNames: ['kind', 'outcome'] as const,
+  registers: [registry],
+});
+
+/** How long a lease was held, from acquisition to release, by lease kind. */
+export const leaseHoldSeconds = new Histogram({
+  name: 'ferry_lease_hold_seconds',
+  help: 'Time a lease was held, from acquisition to release, by lease kind',
+  labelNames: ['kind'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
   registers: [registry],
 });
 

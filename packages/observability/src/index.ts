@@ -1,8 +1,9 @@
 export type { Logger } from './logger.ts';
 export { createLogger } from './logger.ts';
-export type { HeaderCarrier, Telemetry, TelemetryOptions } from './telemetry.ts';
+export type { HeaderCarrier, OtlpExportOptions, Telemetry, TelemetryOptions } from './telemetry.ts';
 export {
   contextFromTraceparent,
+  createOtlpExporter,
   currentTraceId,
   extractTraceContext,
   initTelemetry,

@@ -1,3 +1,4 @@
+import { Metadata } from '@grpc/grpc-js';
 import {
   type Attributes,
   type Context,
@@ -11,16 +12,51 @@ import {
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import {
+  BatchSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+
+/** Where and how spans are exported: the shape `@ferry/config` reads from the `OTEL_EXPORTER_OTLP_*` variables. */
+export interface OtlpExportOptions {
+  /** `grpc`, `http/protobuf` or `http/json`. */
+  protocol: 'grpc' | 'http/protobuf' | 'http/json';
+  /** Full URL: `…/v1/traces` for HTTP, `http(s)://host:port` for gRPC (`https` = TLS). */
+  url: string;
+  /** HTTP headers or gRPC metadata sent with every export (e.g. an API key). */
+  headers: Readonly<Record<string, string>>;
+}
+
+/** The span exporter for an OTLP protocol; the OTel exporters' own env reading is overridden by these values. */
+export function createOtlpExporter(options: OtlpExportOptions): SpanExporter {
+  const headers = { ...options.headers };
+  switch (options.protocol) {
+    case 'grpc': {
+      const metadata = new Metadata();
+      for (const [k, v] of Object.entries(headers)) metadata.set(k, v);
+      return new GrpcTraceExporter({ url: options.url, metadata });
+    }
+    case 'http/json':
+      return new JsonTraceExporter({ url: options.url, headers });
+    case 'http/protobuf':
+      return new ProtobufTraceExporter({ url: options.url, headers });
+  }
+}
 
 /** Options for {@link initTelemetry}. */
 export interface TelemetryOptions {
   /** `service.name` of every span. */
   serviceName: string;
-  /** OTLP/HTTP endpoint base (`http://collector:4318`); spans are exported only when set. */
+  /** OTLP/HTTP JSON endpoint base (`http://collector:4318`); superseded by `otlp` when both are set. */
   otlpEndpoint?: string | undefined;
+  /** OTLP export over gRPC or HTTP; spans are exported only when this or `otlpEndpoint` is set. */
+  otlp?: OtlpExportOptions | undefined;
   /** Extra processors (tests use an in-memory exporter). */
   processors?: SpanProcessor[];
 }
@@ -44,10 +80,14 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   const spanProcessors: SpanProcessor[] = [...(options.processors ?? [])];
-  if (options.otlpEndpoint) {
-    const url = `${options.otlpEndpoint.replace(/\/+$/, '')}/v1/traces`;
+  const otlp: OtlpExportOptions | undefined =
+    options.otlp ??
+    (options.otlpEndpoint
+      ? { protocol: 'http/json', url: `${options.otlpEndpoint.replace(/\/+$/, '')}/v1/traces`, headers: {} }
+      : undefined);
+  if (otlp) {
     spanProcessors.push(
-      new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url }), scheduledDelayMillis: 500 }),
+      new BatchSpanProcessor({ exporter: createOtlpExporter(otlp), scheduledDelayMillis: 500 }),
     );
   }
   const provider = new TracerProvider({

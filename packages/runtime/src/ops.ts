@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Bus } from '@ferry/bus';
-import { registry as defaultRegistry } from '@ferry/metrics';
+import { registry as defaultRegistry, metricsExposition } from '@ferry/metrics';
 import type { Logger } from '@ferry/observability';
 import type { Store } from '@ferry/store';
 
@@ -79,9 +79,12 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
         return;
       }
       case '/metrics': {
-        const text = await metrics.metrics();
-        res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
-        res.end(text);
+        // The process registry answers OpenMetrics (with exemplars) to a scraper that asks for it.
+        const { contentType, body } = opts.metrics
+          ? { contentType: metrics.contentType, body: await metrics.metrics() }
+          : await metricsExposition(req.headers.accept);
+        res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+        res.end(body);
         return;
       }
       default:

@@ -52,7 +52,7 @@ export async function runService(service: string, start: StartService): Promise<
     process.exit(2);
   }
   const log = createLogger(service, config.logLevel);
-  const telemetry = initTelemetry({ serviceName: `ferry-${service}`, otlpEndpoint: config.otlpEndpoint });
+  const telemetry = initTelemetry({ serviceName: `ferry-${service}`, otlp: config.otlp });
   let deps: ServiceDeps;
   try {
     deps = await connectDeps(service, config, log);

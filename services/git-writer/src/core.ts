@@ -223,7 +223,6 @@ async function write(
     const remote = await span('git fetch', () => git.sync(cmd.repoURL, branches));
     deps.heartbeat?.();
     const targetHead = remote.heads.get(cmd.targetBranch);
-    let base: string;
     if (targetHead) {
       progress.targetHead = targetHead;
       const landed = await span('git log', () =>
@@ -242,36 +241,37 @@ async function write(
           message: `commit ${landed} (pushed by an earlier delivery)`,
         };
       }
-      base = targetHead;
-    } else {
-      const source = cmd.sourceBranch || remote.defaultBranch;
-      const sourceHead = source ? remote.heads.get(source) : undefined;
-      if (!source || !sourceHead) {
-        throw new WriteFailedError(
-          source
-            ? `cannot create ${where}: source branch "${source}" does not exist; create it or fix the Stage's source branch`
-            : `cannot create ${where}: the repository has no branches yet; push an initial commit first`,
-        );
-      }
-      base = sourceHead;
     }
+    const start = chooseBase(cmd, remote, where);
+    const base = start.kind === 'commit' ? start.sha : '';
 
-    const tree = await span('git checkout', () => git.checkout(cmd.repoURL, base, cmd.writeId));
+    const tree = await span('git checkout', () =>
+      start.kind === 'commit'
+        ? git.checkout(cmd.repoURL, start.sha, cmd.writeId)
+        : git.checkoutEmpty(cmd.repoURL, cmd.writeId),
+    );
     try {
-      const edited = await span('edit', () => applyEdits(tree, cmd.edits, where));
+      const edited = await span('edit', () => applyWrite(tree, cmd, where, git));
       deps.heartbeat?.();
       let commit = base;
       if (edited.changed) {
         const message = `${cmd.message.trimEnd()}\n\n${trailer}\n`;
         commit = await span('git commit', () => tree.commit(message, deps.author));
-      } else if (targetHead) {
-        log.info({ commit: base }, 'edits change nothing; no commit');
-        return { outcome: 'NoChange', commit: base, message: edited.summaries.join('; ') };
+      } else if (targetHead && (!cmd.force || targetHead === base)) {
+        log.info({ commit: targetHead }, 'edits change nothing; no commit');
+        return { outcome: 'NoChange', commit: targetHead, message: edited.summaries.join('; ') };
+      } else if (start.kind === 'orphan') {
+        log.info('edits change nothing on a new orphan branch; not creating it');
+        return {
+          outcome: 'NoChange',
+          commit: '',
+          message: `nothing to write; branch "${cmd.targetBranch}" was not created`,
+        };
       }
-      // Without changes the push only creates the missing target branch at its source.
+      // Without changes the push only creates the missing target branch at its source (or, forced, resets it there).
       await checkFence(held, deps);
       try {
-        await span('git push', () => tree.push(commit, cmd.targetBranch));
+        await span('git push', () => tree.push(commit, cmd.targetBranch, cmd.force === true));
       } catch (err) {
         if (!(err instanceof PushRejectedError)) throw err;
         log.warn(
@@ -300,8 +300,87 @@ interface EditResult {
   summaries: string[];
 }
 
+/** Where a write starts: a commit, or nothing at all (a new orphan branch). */
+type Base = { kind: 'commit'; sha: string } | { kind: 'orphan' };
+
+/**
+ * The commit a write builds on: the target branch's head; when it is missing (or the write is
+ * forced) the source branch's head; when that is missing too, a new orphan branch if the write
+ * asks for one. Otherwise the write fails, naming the missing branch.
+ */
+export function chooseBase(
+  cmd: WriteGit,
+  remote: { heads: ReadonlyMap<string, string>; defaultBranch: string | undefined },
+  where: string,
+): Base {
+  const targetHead = remote.heads.get(cmd.targetBranch);
+  if (targetHead && !cmd.force) return { kind: 'commit', sha: targetHead };
+  const source = cmd.sourceBranch || remote.defaultBranch;
+  const sourceHead = source ? remote.heads.get(source) : undefined;
+  if (sourceHead) return { kind: 'commit', sha: sourceHead };
+  if (cmd.orphan) return { kind: 'orphan' };
+  throw new WriteFailedError(
+    source
+      ? `cannot create ${where}: source branch "${source}" does not exist; create it, fix the Stage's source branch or set create: true on the git-clone checkout`
+      : `cannot create ${where}: the repository has no branches yet; push an initial commit first`,
+  );
+}
+
+/**
+ * Applies a write's edits to its work tree, with its read-only source checkouts materialised
+ * from the clone cache for the copies that read them (each source's own edits applied first).
+ */
+async function applyWrite(tree: WorkTree, cmd: WriteGit, where: string, git: GitPort): Promise<EditResult> {
+  const sources = new Map<string, WorkTree>();
+  try {
+    for (const src of cmd.sources ?? []) {
+      const what = src.commit
+        ? `commit ${src.commit}`
+        : src.tag
+          ? `tag "${src.tag}"`
+          : `branch "${src.branch}"`;
+      const srcWhere = `checkout ${src.path} (${what} of ${redactURL(src.repoURL)})`;
+      const urlProblem = repoURLProblem(src.repoURL);
+      if (urlProblem) throw new WriteFailedError(`cannot read ${srcWhere}: the repository URL ${urlProblem}`);
+      if ([src.commit, src.tag, src.branch].filter(Boolean).length !== 1)
+        throw new WriteFailedError(`cannot read ${srcWhere}: give exactly one of branch, commit or tag`);
+      let sha: string;
+      try {
+        if (src.branch) {
+          const problem = branchNameProblem(src.branch);
+          if (problem) throw new WriteFailedError(`cannot read ${srcWhere}: branch name ${problem}`);
+          const remote = await git.sync(src.repoURL, [src.branch]);
+          const head = remote.heads.get(src.branch);
+          if (!head) throw new WriteFailedError(`cannot read ${srcWhere}: the branch does not exist`);
+          sha = head;
+        } else {
+          sha = await git.resolveRevision(
+            src.repoURL,
+            src.commit ? { commit: src.commit } : { tag: src.tag ?? '' },
+          );
+        }
+      } catch (err) {
+        if (err instanceof WriteFailedError && !err.message.startsWith('cannot read'))
+          throw new WriteFailedError(`cannot read ${srcWhere}: ${err.message}`);
+        throw err;
+      }
+      const srcTree = await git.checkout(src.repoURL, sha, `src-${cmd.writeId}`);
+      sources.set(src.path, srcTree);
+      if (src.edits?.length) await applyEdits(srcTree, src.edits, srcWhere, sources);
+    }
+    return await applyEdits(tree, cmd.edits, where, sources);
+  } finally {
+    for (const t of sources.values()) await t.dispose();
+  }
+}
+
 /** Applies the edits in order in a work tree; permanent problems become {@link WriteFailedError}. */
-async function applyEdits(tree: WorkTree, edits: readonly GitEdit[], where: string): Promise<EditResult> {
+async function applyEdits(
+  tree: WorkTree,
+  edits: readonly GitEdit[],
+  where: string,
+  sources: ReadonlyMap<string, WorkTree> = new Map(),
+): Promise<EditResult> {
   const result: EditResult = { changed: false, summaries: [] };
   for (const edit of edits) {
     switch (edit.kind) {
@@ -312,7 +391,16 @@ async function applyEdits(tree: WorkTree, edits: readonly GitEdit[], where: stri
         break;
       }
       default: {
-        const r = await applyFileEdit(tree, edit).catch((err: unknown) => {
+        let from: WorkTree | undefined;
+        if (edit.kind === 'copy' && edit.fromCheckout !== undefined) {
+          from = sources.get(edit.fromCheckout);
+          if (!from) {
+            throw new WriteFailedError(
+              `cannot edit ${where}: copy reads checkout "${edit.fromCheckout}", which the write does not carry; check the copy step's inPath`,
+            );
+          }
+        }
+        const r = await applyFileEdit(tree, edit, from).catch((err: unknown) => {
           if (err instanceof ValueEditError || err instanceof EditPathError) {
             throw new WriteFailedError(`cannot edit ${where}: ${err.message}`);
           }
@@ -442,7 +530,11 @@ export async function performWriteBatch(cmds: readonly WriteGit[], deps: WriterD
     'vcs.ref.head.name': first.targetBranch,
     'ferry.batch_size': cmds.length,
   };
-  return withSpan('git write batch', { attributes }, async () => {
+  return withSpan('git write batch', { attributes }, async (span) => {
+    span.setAttribute(
+      'ferry.write_ids',
+      cmds.map((c) => c.writeId),
+    );
     const records = new Map<string, GitWriteRecord>();
     const pending: WriteGit[] = [];
     for (const c of cmds) {
@@ -488,6 +580,7 @@ export async function performWriteBatch(cmds: readonly WriteGit[], deps: WriterD
         await held.release();
       }
     }
+    span.setAttributes(batchSpanAttributes([...cmds, ...offered], records));
     const facts: GitWritten[] = [];
     for (const c of cmds) {
       const record = records.get(c.writeId);
@@ -500,6 +593,33 @@ export async function performWriteBatch(cmds: readonly WriteGit[], deps: WriterD
     }
     return facts;
   });
+}
+
+/**
+ * The attributes of a `git write batch` span once the batch is done: every write id in it (offered
+ * ones included), its size, and the revision it left on the branch (`ferry.revision`, the commit of
+ * its Committed or NoChange writes; left out when none, or when they disagree, as listed then in
+ * `ferry.revisions`).
+ */
+export function batchSpanAttributes(
+  writes: readonly Pick<WriteGit, 'writeId'>[],
+  records: ReadonlyMap<string, Pick<GitWriteRecord, 'outcome' | 'commit'>>,
+): Record<string, string | number | string[]> {
+  const ids = [...new Set(writes.map((w) => w.writeId))];
+  const revisions = [
+    ...new Set(
+      ids
+        .map((id) => records.get(id))
+        .filter((r) => r && r.outcome !== 'Failed' && r.commit)
+        .map((r) => r?.commit as string),
+    ),
+  ];
+  return {
+    'ferry.write_ids': ids,
+    'ferry.batch_size': ids.length,
+    ...(revisions.length === 1 ? { 'ferry.revision': revisions[0] as string } : {}),
+    ...(revisions.length > 1 ? { 'ferry.revisions': revisions } : {}),
+  };
 }
 
 /** How one write of a batch ended, with the attempts it took part in. */
@@ -564,6 +684,7 @@ async function writeBatch(
     deps.heartbeat?.();
     const head = remote.heads.get(first.targetBranch);
     let base: string;
+    let orphanStart = false;
     const round: WriteGit[] = [];
     if (head) {
       targetHead = head;
@@ -585,23 +706,25 @@ async function writeBatch(
         } else round.push(c);
       }
     } else {
-      // A branch that does not exist yet: created from the first write's source, as alone.
-      const source = first.sourceBranch || remote.defaultBranch;
-      const sourceHead = source ? remote.heads.get(source) : undefined;
-      if (!source || !sourceHead) {
-        const message = source
-          ? `cannot create ${where}: source branch "${source}" does not exist; create it or fix the Stage's source branch`
-          : `cannot create ${where}: the repository has no branches yet; push an initial commit first`;
-        for (const c of live) fail(c, message);
+      // A branch that does not exist yet: created from the first write's source (or as a new orphan), as alone.
+      let start: Base;
+      try {
+        start = chooseBase(live[0] as WriteGit, remote, where);
+      } catch (err) {
+        if (!(err instanceof WriteFailedError)) throw err;
+        for (const c of live) fail(c, err.message);
         break;
       }
-      base = sourceHead;
+      base = start.kind === 'commit' ? start.sha : '';
+      orphanStart = start.kind === 'orphan';
       round.push(...live);
     }
     if (round.length === 0) break;
 
     const tree = await withSpan('git checkout', {}, () =>
-      git.checkout(first.repoURL, base, `batch-${round[0]?.writeId}`),
+      orphanStart
+        ? git.checkoutEmpty(first.repoURL, `batch-${round[0]?.writeId}`)
+        : git.checkout(first.repoURL, base, `batch-${round[0]?.writeId}`),
     );
     const made: Array<{ c: WriteGit; commit: string; changed: boolean; summary: string }> = [];
     let redo = false;
@@ -611,7 +734,7 @@ async function writeBatch(
       for (const c of round) {
         let edited: EditResult;
         try {
-          edited = await applyEdits(tree, c.edits, where);
+          edited = await applyWrite(tree, c, where, git);
         } catch (err) {
           if (!(err instanceof WriteFailedError)) throw err;
           log.warn({ err, writeId: c.writeId }, 'write of a batch failed; redoing the batch without it');
@@ -629,7 +752,7 @@ async function writeBatch(
       }
       if (!redo) {
         const anyChange = made.some((m) => m.changed);
-        if (anyChange || !head) {
+        if (anyChange || (!head && !orphanStart)) {
           await checkFence(held, deps);
           try {
             pushes++;
@@ -700,8 +823,13 @@ export class WriteBatcher {
     this.#maxBatch = maxBatch;
   }
 
-  /** Queues a write; settles with its GitWritten fact once its batch is written. */
+  /**
+   * Queues a write; settles with its GitWritten fact once its batch is written. Tag writes and
+   * forced writes (which overwrite the branch) are never batched: they run alone.
+   */
   submit(cmd: WriteGit): Promise<GitWritten> {
+    if (cmd.tag) return performTag(cmd, this.#deps(cmd));
+    if (cmd.force) return performWrite(cmd, this.#deps(cmd));
     // Per Project as well: a batch pushes with its first write's Project credentials.
     const key = `${cmd.project}|${leaseName(cmd.repoURL, cmd.targetBranch)}`;
     return new Promise<GitWritten>((resolve, reject) => {
@@ -795,6 +923,16 @@ export async function diffWrite(cmd: WriteGit, deps: Pick<WriterDeps, 'git' | 'l
       throw new WriteFailedError(
         `cannot write ${where}: the repository URL ${urlProblem}; fix the Stage's repoURL`,
       );
+    if (cmd.tag) {
+      const planned = await planTag(cmd, deps.git);
+      answer.branch = `refs/tags/${cmd.tag.name}`;
+      answer.base = planned.commit;
+      answer.changed = !planned.exists;
+      answer.message = planned.exists
+        ? `tag ${cmd.tag.name} is already at ${planned.commit.slice(0, 7)}`
+        : `would tag ${planned.commit.slice(0, 7)} as ${cmd.tag.name}`;
+      return answer;
+    }
     const branches = [...new Set([cmd.targetBranch, cmd.sourceBranch].filter((b): b is string => !!b))];
     for (const b of branches) {
       const problem = branchNameProblem(b);
@@ -810,16 +948,13 @@ export async function diffWrite(cmd: WriteGit, deps: Pick<WriterDeps, 'git' | 'l
         );
       throw err;
     });
-    const source = cmd.sourceBranch || remote.defaultBranch;
-    const base = remote.heads.get(cmd.targetBranch) ?? (source ? remote.heads.get(source) : undefined);
-    if (!base)
-      throw new WriteFailedError(
-        `cannot create ${where}: ${source ? `source branch "${source}" does not exist` : 'the repository has no branches yet'}`,
-      );
-    answer.base = base;
-    const tree = await deps.git.checkout(cmd.repoURL, base, `dry-run-${cmd.writeId}`);
+    const start = chooseBase(cmd, remote, where);
+    answer.base = start.kind === 'commit' ? start.sha : '';
+    const tree = await (start.kind === 'commit'
+      ? deps.git.checkout(cmd.repoURL, start.sha, `dry-run-${cmd.writeId}`)
+      : deps.git.checkoutEmpty(cmd.repoURL, `dry-run-${cmd.writeId}`));
     try {
-      const edited = await applyEdits(tree, cmd.edits, where);
+      const edited = await applyWrite(tree, cmd, where, deps.git);
       answer.changed = edited.changed;
       answer.message = edited.summaries.join('; ');
       answer.diff = edited.changed ? await tree.diff() : '';
@@ -831,4 +966,111 @@ export async function diffWrite(cmd: WriteGit, deps: Pick<WriterDeps, 'git' | 'l
     answer.error = err.message;
   }
   return answer;
+}
+
+/** Where a tag write points: the commit, and whether the remote has the tag there already. */
+async function planTag(cmd: WriteGit, git: GitPort): Promise<{ commit: string; exists: boolean }> {
+  const tag = cmd.tag as NonNullable<WriteGit['tag']>;
+  const repo = redactURL(cmd.repoURL);
+  const problem = branchNameProblem(tag.name);
+  if (problem)
+    throw new WriteFailedError(
+      `cannot tag ${repo}: tag name "${tag.name}" ${problem}; fix the git-tag step's tag`,
+    );
+  let commit: string;
+  const access = (err: unknown): never => {
+    if (err instanceof RepoAccessError)
+      throw new WriteFailedError(
+        `cannot tag ${repo}: ${err.message}; check that the repository exists and that Ferry's git credentials for it allow reading and pushing`,
+      );
+    throw err;
+  };
+  if (tag.commit) commit = await git.resolveRevision(cmd.repoURL, { commit: tag.commit }).catch(access);
+  else if (tag.sourceTag)
+    commit = await git.resolveRevision(cmd.repoURL, { tag: tag.sourceTag }).catch(access);
+  else {
+    const branchProblem = branchNameProblem(cmd.targetBranch);
+    if (branchProblem)
+      throw new WriteFailedError(`cannot tag ${repo}: branch name "${cmd.targetBranch}" ${branchProblem}`);
+    const remote = await git.sync(cmd.repoURL, [cmd.targetBranch]).catch(access);
+    const head = remote.heads.get(cmd.targetBranch);
+    if (!head)
+      throw new WriteFailedError(
+        `cannot tag ${repo}: branch "${cmd.targetBranch}" does not exist; push to it before tagging`,
+      );
+    commit = head;
+  }
+  const existing = await git.remoteTag(cmd.repoURL, tag.name).catch(access);
+  if (existing && existing !== commit) {
+    throw new WriteFailedError(
+      `cannot tag ${repo}: tag "${tag.name}" already exists at ${existing.slice(0, 12)}, not at ${commit.slice(0, 12)}; Ferry never moves a tag: use another tag name or delete the tag first`,
+    );
+  }
+  return { commit, exists: existing === commit };
+}
+
+/**
+ * Performs a tag write (`cmd.tag`) exactly once and publishes its GitWritten fact: pushes a
+ * lightweight tag, never moving an existing one. A tag already at the commit is `NoChange` (an
+ * earlier delivery pushed it); at another commit the write is `Failed`. No branch lease: the
+ * remote's refusal to overwrite a tag is the guard.
+ */
+export async function performTag(cmd: WriteGit, deps: WriterDeps): Promise<GitWritten> {
+  const tag = cmd.tag;
+  if (!tag) throw new Error(`performTag: write ${cmd.writeId} is not a tag write`);
+  const repo = redactURL(cmd.repoURL);
+  const log = deps.log.child({ writeId: cmd.writeId, repo, tag: tag.name });
+  const attributes = {
+    'ferry.write_id': cmd.writeId,
+    'vcs.repository.url.full': repo,
+    'vcs.ref.head.name': `refs/tags/${tag.name}`,
+  };
+  return withSpan('git tag', { attributes }, async () => {
+    const known = await deps.store.getGitWrite(cmd.writeId);
+    if (known) return publishFact(cmd, known, deps);
+    let out: Outcome;
+    let attempts = 0;
+    try {
+      for (;;) {
+        attempts++;
+        const planned = await planTag(cmd, deps.git);
+        if (planned.exists) {
+          out = {
+            outcome: 'NoChange',
+            commit: planned.commit,
+            message: `tag ${tag.name} is at ${planned.commit}`,
+          };
+          break;
+        }
+        try {
+          await deps.git.pushTag(cmd.repoURL, tag.name, planned.commit);
+          out = {
+            outcome: 'Committed',
+            commit: planned.commit,
+            message: `tagged ${planned.commit} as ${tag.name}`,
+          };
+          log.info({ commit: planned.commit }, 'tag pushed');
+          break;
+        } catch (err) {
+          // Someone pushed the tag meanwhile: look again (same commit is success, another is Failed).
+          if (!(err instanceof PushRejectedError) || attempts >= 3) throw err;
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof WriteFailedError)) throw err;
+      log.warn({ err }, 'tag write failed');
+      out = { outcome: 'Failed', commit: '', message: err.message };
+    }
+    const record: GitWriteRecord = {
+      outcome: out.outcome,
+      commit: out.commit,
+      branch: `refs/tags/${tag.name}`,
+      repoURL: repo,
+      message: out.message,
+      finishedAt: new Date(deps.now()).toISOString(),
+      attempts,
+    };
+    await deps.store.putGitWrite(cmd.writeId, record);
+    return publishFact(cmd, record, deps);
+  });
 }

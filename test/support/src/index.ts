@@ -17,8 +17,8 @@ export {
   tarOneFile,
   writeOciLayout,
 } from './oci.ts';
-export type { OtlpReceiver, ReceivedSpan } from './otlp-receiver.ts';
-export { startOtlpReceiver } from './otlp-receiver.ts';
+export type { OtlpReceiver, ReceivedExport, ReceivedSpan } from './otlp-receiver.ts';
+export { decodeOtlpTraceRequest, startOtlpReceiver } from './otlp-receiver.ts';
 export type { PrometheusAnswer, PrometheusRequest, TestPrometheus } from './prometheus.ts';
 export { startPrometheus } from './prometheus.ts';
 export type {
@@ -29,6 +29,8 @@ export type {
   TestRegistry,
 } from './registry.ts';
 export { pushWithSkopeo, RegistryAuthMode, startRegistry } from './registry.ts';
+export type { SelfSignedCertificate } from './tls.ts';
+export { nonLoopbackIPv4, selfSignedCertificate } from './tls.ts';
 export type { TokenAccess, TokenServer, TokenServerOptions } from './token-server.ts';
 export { startTokenServer } from './token-server.ts';
 export type { RunResult } from './util.ts';

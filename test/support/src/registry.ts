@@ -1,7 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { Agent, createServer, request as httpRequest } from 'node:http';
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type RequestListener,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer, Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import {
   type Blob,
@@ -13,6 +21,7 @@ import {
   sha256Digest,
   writeOciLayout,
 } from './oci.ts';
+import { nonLoopbackIPv4, type SelfSignedCertificate, selfSignedCertificate } from './tls.ts';
 import { closeServer, startTokenServer, type TokenServer } from './token-server.ts';
 import { freePort, run, tempDir, waitFor } from './util.ts';
 
@@ -38,6 +47,12 @@ export interface StartRegistryOptions {
   notify?: { url: string; headers?: Record<string, string[]> };
   /** `expires_in` of tokens issued in `token` mode; 300 s when absent. */
   tokenExpiresInSeconds?: number;
+  /**
+   * Serve HTTPS with a self-signed certificate generated for the run (docker-registry's `http.tls`),
+   * on this machine's first non-loopback IPv4 address, because registry clients speak plain HTTP to
+   * loopback hosts. Seeding still works through {@link TestRegistry.seedURL}. Plain HTTP when absent.
+   */
+  tls?: boolean;
 }
 
 /** A request the counting proxy in front of the registry forwarded. */
@@ -74,10 +89,17 @@ export interface PushedIndex {
 
 /** A real docker-registry (distribution 2.8) serving from a temp dir, with helpers to fill it. */
 export interface TestRegistry {
-  /** `127.0.0.1:PORT`, the registry part of an image reference. */
+  /** `127.0.0.1:PORT` (`<non-loopback IPv4>:PORT` with `tls`), the registry part of an image reference. */
   host: string;
-  /** `http://127.0.0.1:PORT`. */
+  /** `http://127.0.0.1:PORT` (`https://<host>` with `tls`). */
   url: string;
+  /**
+   * Where fixtures push and seed over plain HTTP: {@link url} itself, or with `tls` a loopback
+   * `http://127.0.0.1:PORT` in front of the same registry (e.g. `pushHelmChart({ ...registry, url: seedURL })`).
+   */
+  seedURL: string;
+  /** With `tls`: the self-signed certificate the registry serves (its own CA); undefined otherwise. */
+  certificate: SelfSignedCertificate | undefined;
   /** The authentication mode it was started with. */
   auth: RegistryAuthMode;
   /** The pushing user's credentials; undefined for `none`. */
@@ -128,15 +150,24 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
   let frontPort = await freePort();
   // Both probes are released before use, so the kernel may hand out the same port twice.
   while (frontPort === backendPort) frontPort = await freePort();
-  const host = `127.0.0.1:${frontPort}`;
-  const url = `http://${host}`;
+  let seedPort = frontPort;
+  if (opts.tls) {
+    while (seedPort === frontPort || seedPort === backendPort) seedPort = await freePort();
+  }
+  const listenIP = opts.tls ? nonLoopbackIPv4() : '127.0.0.1';
+  const host = `${listenIP}:${frontPort}`;
+  const url = `${opts.tls ? 'https' : 'http'}://${host}`;
+  const seedURL = `http://127.0.0.1:${seedPort}`;
 
   let tokens: TokenServer | undefined;
   let child: ChildProcess | undefined;
   let proxy: ReturnType<typeof createServer> | undefined;
-  const agent = new Agent({ keepAlive: true });
+  let seedProxy: ReturnType<typeof createServer> | undefined;
+  let agent: Agent = new Agent({ keepAlive: true });
+  let certificate: SelfSignedCertificate | undefined;
   const cleanup = async (): Promise<void> => {
     if (proxy) await closeServer(proxy);
+    if (seedProxy) await closeServer(seedProxy);
     agent.destroy();
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child?.once('exit', r));
@@ -154,6 +185,17 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
       storage: { filesystem: { rootdirectory: join(dir, 'data') }, delete: { enabled: true } },
       http: { addr: `127.0.0.1:${backendPort}`, secret: randomBytes(16).toString('hex') },
     };
+    if (opts.tls) {
+      certificate = await selfSignedCertificate(dir, [listenIP]);
+      agent.destroy();
+      agent = new HttpsAgent({ keepAlive: true, ca: certificate.cert });
+      // Relative upload URLs serve both the HTTPS front and the plain seeding port.
+      config.http = {
+        ...(config.http as object),
+        tls: { certificate: certificate.certPath, key: certificate.keyPath },
+        relativeurls: true,
+      };
+    }
     if (auth === RegistryAuthMode.Basic) {
       const lines: string[] = [];
       for (const [name, password] of Object.entries(users)) {
@@ -216,19 +258,18 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
     await Promise.race([
       spawnError,
       waitFor(`docker-registry on 127.0.0.1:${backendPort}`, async () => {
-        const res = await fetch(`http://127.0.0.1:${backendPort}/v2/`);
-        await res.body?.cancel();
-        return res.status === 200 || res.status === 401;
+        const status = await statusOf(`/v2/`, backendPort, agent, opts.tls === true);
+        return status === 200 || status === 401;
       }),
     ]);
 
     // The counting proxy forwards the Host header unchanged, so the upload URLs the registry builds
     // point back through the proxy.
     const log: RecordedRequest[] = [];
-    proxy = createServer((req, res) => {
+    const forward: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
       const entry: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', status: 0 };
       log.push(entry);
-      const upstream = httpRequest(
+      const upstream = (opts.tls ? httpsRequest : httpRequest)(
         {
           host: '127.0.0.1',
           port: backendPort,
@@ -249,17 +290,23 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
         res.end(`ferry test proxy: ${err.message}`);
       });
       req.pipe(upstream);
-    });
-    await new Promise<void>((resolve, reject) => {
-      proxy?.once('error', reject);
-      proxy?.listen(frontPort, '127.0.0.1', () => resolve());
-    });
+    };
+    proxy = certificate
+      ? createHttpsServer({ cert: certificate.cert, key: certificate.key }, forward)
+      : createServer(forward);
+    await listen(proxy, frontPort, listenIP);
+    if (opts.tls) {
+      seedProxy = createServer(forward);
+      await listen(seedProxy, seedPort, '127.0.0.1');
+    }
 
-    const client = new PushClient(url, auth, credentials, tokens);
+    const client = new PushClient(seedURL, auth, credentials, tokens);
     let tokenBase = 0;
     const registry: TestRegistry = {
       host,
       url,
+      seedURL,
+      certificate,
       auth,
       credentials,
       get requests() {
@@ -454,6 +501,28 @@ async function expectStatus(res: Response, want: number, what: string): Promise<
   if (res.status === want) return;
   const body = await res.text().catch(() => '');
   throw new Error(`${what}: HTTP ${res.status}, want ${want}: ${body.slice(0, 500)}`);
+}
+
+async function listen(server: ReturnType<typeof createServer>, port: number, host: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+}
+
+// The status of GET `path` on the loopback backend, over HTTPS (trusting the test CA through `agent`) or HTTP.
+async function statusOf(path: string, port: number, agent: Agent, tls: boolean): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const req = (tls ? httpsRequest : httpRequest)(
+      { host: '127.0.0.1', port, path, method: 'GET', agent },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive']);
