@@ -73,6 +73,46 @@ describe('ferry', () => {
     assert.match(hp.stdout(), /^Usage: ferry promote /);
   });
 
+  describe('help of every command listed in the usage', () => {
+    const names = [...(USAGE.split('Commands:\n')[1] ?? '').split('\n\n')[0]!.matchAll(/^ {2}(\S+)/gm)].map(
+      (m) => m[1]!,
+    );
+    // LOGOUT_USAGE lives in login.ts, which is being reworked (OIDC); its examples come with that.
+    const withoutExamples = new Set(['logout']);
+    it('lists the commands', () => {
+      assert.ok(names.length >= 17, names.join(' '));
+      for (const n of ['login', 'logout', 'config', 'apply', 'verify']) assert.ok(names.includes(n), n);
+    });
+    for (const name of names) {
+      it(`ferry help ${name} is ferry ${name} --help${withoutExamples.has(name) ? '' : ', with examples'}`, async () => {
+        const viaHelp = captureIo();
+        assert.equal(await run(['help', name], viaHelp.io), 0);
+        const viaFlag = captureIo();
+        assert.equal(await run([name, '--help'], viaFlag.io), 0);
+        assert.equal(viaHelp.stdout(), viaFlag.stdout());
+        assert.match(viaHelp.stdout(), new RegExp(`^Usage: ferry ${name}\\b`));
+        if (!withoutExamples.has(name)) {
+          // Examples, one at least running this command (login.ts has one each for login and config).
+          const examples = /\nExamples:\n((?: {2}.*\n)+)/.exec(viaHelp.stdout())?.[1] ?? '';
+          const lines = examples.trimEnd().split('\n');
+          assert.ok(
+            lines.length >= (name === 'login' || name === 'config' ? 1 : 2),
+            `ferry ${name}: ${examples}`,
+          );
+          assert.ok(
+            lines.some((l) => l.includes(`ferry ${name} `)),
+            `ferry ${name}: no example runs it:\n${examples}`,
+          );
+        }
+      });
+    }
+    it('ferry help of an unknown command is bad usage', async () => {
+      const c = captureIo();
+      assert.equal(await run(['help', 'deploy'], c.io), 2);
+      assert.equal(c.stderr(), `error: unknown command "deploy"\n\n${USAGE}`);
+    });
+  });
+
   describe('bad usage prints the usage on stderr and exits 2', () => {
     const cases: Array<[string[], string]> = [
       [[], USAGE],

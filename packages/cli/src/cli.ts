@@ -240,7 +240,10 @@ export const run = async (argv: readonly string[], io: CliIo): Promise<number> =
       return 2;
     }
     if (command === 'help') {
-      const topic = rest[0] === undefined ? undefined : COMMANDS[rest[0]];
+      // Any command, the session ones (login, logout, config) included.
+      const name = rest.find((a) => !a.startsWith('-'));
+      const topic = name === undefined ? undefined : (COMMANDS[name] ?? SESSION_COMMANDS[name]);
+      if (name !== undefined && topic === undefined) throw new UsageError(`unknown command "${name}"`, USAGE);
       io.stdout.write(topic?.usage ?? USAGE);
       return 0;
     }

@@ -8,9 +8,16 @@ import { type Context, projectFrom, projectPath } from './context.ts';
 import { UsageError } from './errors.ts';
 import { APPROVE_USAGE, REJECT_USAGE, runApprove, runReject } from './operations.ts';
 
+/** A Promotion name as the promoter makes them (`<stage>.<ulid>.<freight id, 7>`), for examples. */
+const EXAMPLE_PROMOTION = 'prod.01jq9x3c4y5z6a7b8c9d0e1f2g.3f2a9c1';
+
+/** The Freight form's usage with the Promotion form's example first among its examples. */
+const withPromotionExample = (usage: string, example: string) =>
+  usage.slice('Usage: '.length).replace('Examples:\n', `Examples:\n  ${example}\n`);
+
 /** Usage text of `ferry approve` (both forms). */
 export const APPROVE_ANY_USAGE = `Usage: ferry approve promotion NAME -p PROJECT
-   or: ${APPROVE_USAGE.slice('Usage: '.length)}
+   or: ${withPromotionExample(APPROVE_USAGE, `ferry approve promotion ${EXAMPLE_PROMOTION} -p shop`)}
 The first form approves a Promotion waiting in a wait-for-approval step: it goes on once as many
 different users as the step asks for have approved it. Who approves is the X-Ferry-User header
 the API receives (until authentication lands).
@@ -18,7 +25,7 @@ the API receives (until authentication lands).
 
 /** Usage text of `ferry reject` (both forms). */
 export const REJECT_ANY_USAGE = `Usage: ferry reject promotion NAME -p PROJECT [--reason TEXT]
-   or: ${REJECT_USAGE.slice('Usage: '.length)}
+   or: ${withPromotionExample(REJECT_USAGE, `ferry reject promotion ${EXAMPLE_PROMOTION} -p shop --reason "change freeze"`)}
 The first form rejects a Promotion waiting in a wait-for-approval step: the step, and with it the
 Promotion, fails, recording who and why.
 `;
@@ -30,6 +37,10 @@ const PROMOTION_USAGE = (
 Options:
   -p, --project NAME      Project (default $FERRY_PROJECT)
 ${verb === 'reject' ? '  --reason TEXT           Why, for the record\n' : ''}
+Examples:
+  ferry ${verb} promotion ${EXAMPLE_PROMOTION} -p shop${verb === 'reject' ? ' --reason "change freeze"' : ''}
+  FERRY_PROJECT=shop ferry ${verb} promotion ${EXAMPLE_PROMOTION}
+
 ${GLOBAL_OPTIONS_HELP}
 `;
 

@@ -12,8 +12,8 @@ const SourceSchema = Type.Object({
   desiredCommitFromStep: Type.Optional(Type.String()),
 });
 
-/** Kargo's `apps[].selector`: a Kubernetes label selector. */
-const SelectorSchema = Type.Object(
+/** Kargo's `apps[].selector`: a Kubernetes label selector (argocd-update and argocd-wait). */
+export const SelectorSchema = Type.Object(
   {
     matchLabels: Type.Optional(Type.Record(Type.String(), Type.String())),
     matchExpressions: Type.Optional(
