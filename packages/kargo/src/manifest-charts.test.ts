@@ -51,13 +51,15 @@ test('chart subscriptions are read with Kargo defaults; a Warehouse may have onl
   ]);
 });
 
-test('insecureSkipTLSVerify on a chart subscription is accepted with a warning', () => {
+test('insecureSkipTLSVerify on a chart subscription is read without a warning', () => {
   const parsed = parseManifests(
     warehouse(`  - chart: { repoURL: oci://ghcr.io/acme/app, insecureSkipTLSVerify: true }\n`),
     known,
   );
-  assert.deepEqual(parsed.warnings, [
-    'document 1 (Warehouse "charts", line 8): /spec/subscriptions/0/chart/insecureSkipTLSVerify: is ignored by Ferry',
+  assert.deepEqual(parsed.warnings, []);
+  const wh = parsed.resources[0]?.resource as Warehouse;
+  assert.deepEqual(wh.spec.subscriptions, [
+    { chart: { repoURL: 'oci://ghcr.io/acme/app', discoveryLimit: 20, insecureSkipTLSVerify: true } },
   ]);
 });
 

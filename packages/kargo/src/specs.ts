@@ -142,8 +142,9 @@ function parseImageSub(ctx: Ctx, o: Obj, p: Path): ImageSubscription {
     o,
     p,
     'repoURL imageSelectionStrategy tagSelectionStrategy constraint semverConstraint strictSemvers allowTags ' +
-      'allowTagsRegexes ignoreTags ignoreTagsRegexes platform discoveryLimit cacheByTag minimumAge',
-    { insecureSkipTLSVerify: IGNORED, gitRepoURL: IGNORED },
+      'allowTagsRegexes ignoreTags ignoreTagsRegexes platform discoveryLimit cacheByTag minimumAge ' +
+      'insecureSkipTLSVerify',
+    { gitRepoURL: IGNORED },
   );
   const at = (k: string) => [...p, k];
   const repoURL = strAt(
@@ -220,6 +221,9 @@ function parseImageSub(ctx: Ctx, o: Obj, p: Path): ImageSubscription {
     discoveryLimit: Number.isInteger(limit) ? (limit as number) : 20,
     ...(o.cacheByTag !== undefined && { cacheByTag: boolAt(ctx, o.cacheByTag, at('cacheByTag'), false) }),
     ...minimumAgeAt(ctx, o.minimumAge, at('minimumAge')),
+    ...(boolAt(ctx, o.insecureSkipTLSVerify, at('insecureSkipTLSVerify'), false) && {
+      insecureSkipTLSVerify: true,
+    }),
   };
 }
 
@@ -334,7 +338,7 @@ const CHART_REPO = /^(((https?)|(oci)):\/\/)([\w\d.-]+)(:[\d]+)?(\/.*)*$/;
  * the chart in its index, is required) or `oci://registry/path/chart` (then `name` must be empty).
  */
 function parseChartSub(ctx: Ctx, o: Obj, p: Path): ChartSubscription {
-  fields(ctx, o, p, 'repoURL name semverConstraint discoveryLimit', { insecureSkipTLSVerify: IGNORED });
+  fields(ctx, o, p, 'repoURL name semverConstraint discoveryLimit insecureSkipTLSVerify');
   const at = (k: string) => [...p, k];
   const repoURL = strAt(
     ctx,
@@ -377,6 +381,9 @@ function parseChartSub(ctx: Ctx, o: Obj, p: Path): ChartSubscription {
     ...(name !== undefined && !oci && { name }),
     ...(semverConstraint !== undefined && { semverConstraint }),
     discoveryLimit: Number.isInteger(limit) ? (limit as number) : 20,
+    ...(boolAt(ctx, o.insecureSkipTLSVerify, at('insecureSkipTLSVerify'), false) && {
+      insecureSkipTLSVerify: true,
+    }),
   };
 }
 

@@ -7,6 +7,7 @@ import {
   type RegistryErrorDetail,
   RegistryNotFoundError,
   RegistryRateLimitedError,
+  RegistryTlsError,
   RegistryUnreachableError,
 } from './errors.ts';
 import { type AuthChallenge, parseLinkNext, parseRetryAfter, parseWwwAuthenticate } from './headers.ts';
@@ -19,6 +20,12 @@ import {
   parseImageRepo,
   usesPlainHttp,
 } from './reference.ts';
+import {
+  CERTIFICATE_ADVICE,
+  certificateErrorCode,
+  certificateErrorReason,
+  insecureTlsDispatcher,
+} from './tls.ts';
 
 /** The subset of `fetch` the client uses; tests pass a hand-written fake. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
@@ -172,12 +179,19 @@ export interface RegistryCallOptions {
    * generic advice, e.g. which Secret to apply. Must not contain credentials.
    */
   missingCredentialsHint?: string;
+  /**
+   * Do not verify the TLS certificates of this call's registry and of its token service (a subscription's
+   * `insecureSkipTLSVerify`). Absent or false = verified; a certificate that fails then raises a
+   * {@link RegistryTlsError} saying what to do.
+   */
+  insecureSkipTLSVerify?: boolean;
 }
 
-/** Credentials resolved for one call, and its advice when there are none. */
+/** Credentials resolved for one call, its advice when there are none, and whether TLS is verified. */
 interface CallAuth {
   credentials: RegistryCredentials | undefined;
   hint: string | undefined;
+  insecureSkipTLSVerify: boolean;
 }
 
 interface Op {
@@ -558,6 +572,7 @@ export class RegistryClient {
         method: 'GET',
         headers,
         signal: AbortSignal.timeout(this.#timeoutMs),
+        ...tlsInit(op),
       });
       body = res.ok ? parseJson(Buffer.from(await res.arrayBuffer())) : undefined;
       if (!res.ok) await res.body?.cancel();
@@ -565,6 +580,8 @@ export class RegistryClient {
       if (cause instanceof SyntaxError) {
         throw this.#badResponse(op, `the token service ${url.origin} answered with invalid JSON`, cause);
       }
+      const tlsCode = certificateErrorCode(cause);
+      if (tlsCode !== undefined) throw this.#tlsError(op, `the token service ${url.origin}`, tlsCode, cause);
       throw new RegistryUnreachableError(
         `${subject(op)}: cannot reach the token service ${url.origin} while ${op.action} ` +
           `(${this.#networkReason(cause)}); check the network and the registry's auth configuration`,
@@ -648,6 +665,7 @@ export class RegistryClient {
               method,
               headers,
               signal: AbortSignal.timeout(this.#timeoutMs),
+              ...tlsInit(op),
             });
             set('http.response.status_code', r.status);
             return r;
@@ -764,8 +782,10 @@ export class RegistryClient {
     );
   }
 
-  #unreachable(op: Op, cause: unknown): RegistryUnreachableError {
+  #unreachable(op: Op, cause: unknown): RegistryUnreachableError | RegistryTlsError {
     const origin = this.#baseURL(op.repo);
+    const tlsCode = certificateErrorCode(cause);
+    if (tlsCode !== undefined) return this.#tlsError(op, origin, tlsCode, cause);
     const plainHint = origin.startsWith('https:')
       ? '; a registry that serves plain HTTP must be listed in insecureRegistries'
       : '';
@@ -775,6 +795,16 @@ export class RegistryClient {
           `check the registry address and the network${plainHint}`,
       ),
       { registry: op.repo.registry, repository: op.repo.repository, cause },
+    );
+  }
+
+  #tlsError(op: Op, what: string, tlsCode: string, cause: unknown): RegistryTlsError {
+    return new RegistryTlsError(
+      this.#redact(
+        `${subject(op)}: the TLS certificate of ${what} could not be verified while ${op.action} ` +
+          `(${certificateErrorReason(cause) ?? tlsCode}); ${CERTIFICATE_ADVICE}`,
+      ),
+      { registry: op.repo.registry, repository: op.repo.repository, cause, tlsCode },
     );
   }
 
@@ -910,7 +940,16 @@ function subject(op: Op): string {
 
 async function callAuth(call: RegistryCallOptions | undefined): Promise<CallAuth | undefined> {
   if (call === undefined) return undefined;
-  return { credentials: await call.credentials?.(), hint: call.missingCredentialsHint };
+  return {
+    credentials: await call.credentials?.(),
+    hint: call.missingCredentialsHint,
+    insecureSkipTLSVerify: call.insecureSkipTLSVerify === true,
+  };
+}
+
+// The `fetch` init that skips certificate checks, only for a call that asked to.
+function tlsInit(op: Op): Pick<RequestInit, 'dispatcher'> {
+  return op.auth?.insecureSkipTLSVerify ? { dispatcher: insecureTlsDispatcher() } : {};
 }
 
 function basicHeader(credentials: RegistryCredentials): string {

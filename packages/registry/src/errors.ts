@@ -14,6 +14,8 @@ export const RegistryErrorCode = {
   RateLimited: 'FERRY_ERR_REGISTRY_RATE_LIMITED',
   /** The registry answered something this client cannot use (5xx, malformed JSON, wrong digest...). */
   BadResponse: 'FERRY_ERR_REGISTRY_BAD_RESPONSE',
+  /** The TLS certificate of the registry (or its token service) could not be verified. */
+  TlsUnverified: 'FERRY_ERR_REGISTRY_TLS_UNVERIFIED',
 } as const;
 /** One of {@link RegistryErrorCode}. */
 export type RegistryErrorCode = (typeof RegistryErrorCode)[keyof typeof RegistryErrorCode];
@@ -124,5 +126,21 @@ export class RegistryBadResponseError extends RegistryError {
   constructor(message: string, init: RegistryErrorInit = {}) {
     super(RegistryErrorCode.BadResponse, message, init);
     this.name = 'RegistryBadResponseError';
+  }
+}
+
+/**
+ * The TLS certificate of the registry or its token service could not be verified (self-signed, private CA,
+ * expired, another name); `tlsCode` is the TLS error code. Retrying does not help: trust the CA or skip
+ * verification for the subscription.
+ */
+export class RegistryTlsError extends RegistryError {
+  /** The TLS error code, e.g. `DEPTH_ZERO_SELF_SIGNED_CERT` or `SELF_SIGNED_CERT_IN_CHAIN`. */
+  readonly tlsCode: string;
+
+  constructor(message: string, init: RegistryErrorInit & { tlsCode: string }) {
+    super(RegistryErrorCode.TlsUnverified, message, init);
+    this.name = 'RegistryTlsError';
+    this.tlsCode = init.tlsCode;
   }
 }

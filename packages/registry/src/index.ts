@@ -25,6 +25,7 @@ export {
   RegistryErrorCode,
   RegistryNotFoundError,
   RegistryRateLimitedError,
+  RegistryTlsError,
   RegistryUnreachableError,
 } from './errors.ts';
 export type { AuthChallenge } from './headers.ts';
@@ -38,3 +39,10 @@ export {
   parseImageRepo,
   usesPlainHttp,
 } from './reference.ts';
+export type { FetchDispatcher } from './tls.ts';
+export {
+  CERTIFICATE_ADVICE,
+  certificateErrorCode,
+  certificateErrorReason,
+  insecureTlsDispatcher,
+} from './tls.ts';

@@ -5,7 +5,7 @@
 import { CREDENTIAL_TYPE_LABEL, type CredentialType } from '@ferry/kargo';
 import type { ImagePlatform, RegistryCallOptions, RegistryCredentials } from '@ferry/registry';
 import type { RepoCredentials } from '@ferry/store';
-import type { RegistryPort } from './discover.ts';
+import type { RegistryPort, RegistryPortOptions } from './discover.ts';
 import type { GitDiscoverer } from './git.ts';
 import type { ChartCredentialsLookup } from './helm.ts';
 
@@ -50,18 +50,19 @@ export function projectRegistry(
   project: string,
   type: CredentialType = 'image',
 ): RegistryPort {
-  const call = (repoURL: string): RegistryCallOptions => ({
+  const call = (repoURL: string, opts: RegistryPortOptions | undefined): RegistryCallOptions => ({
     credentials: async (): Promise<RegistryCredentials | undefined> => {
       const c = await source.credentialsFor(project, type, repoURL);
       return c ? { username: c.username, password: c.password } : undefined;
     },
     missingCredentialsHint: missingCredentialsHint(project, type, repoURL),
+    ...(opts?.insecureSkipTLSVerify ? { insecureSkipTLSVerify: true } : {}),
   });
   return {
-    listTags: (repoURL) => client.listTags(repoURL, call(repoURL)),
-    resolveTag: (repoURL, tag) => client.resolveTag(repoURL, tag, call(repoURL)),
-    getImageInfo: (repoURL, reference, platform) =>
-      client.getImageInfo(repoURL, reference, platform, call(repoURL)),
+    listTags: (repoURL, opts) => client.listTags(repoURL, call(repoURL, opts)),
+    resolveTag: (repoURL, tag, opts) => client.resolveTag(repoURL, tag, call(repoURL, opts)),
+    getImageInfo: (repoURL, reference, platform, opts) =>
+      client.getImageInfo(repoURL, reference, platform, call(repoURL, opts)),
   };
 }
 

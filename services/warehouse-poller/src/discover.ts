@@ -22,16 +22,28 @@ export interface PlatformSpec {
   variant?: string;
 }
 
+/** Per-call settings of a {@link RegistryPort} call, taken from the subscription being discovered. */
+export interface RegistryPortOptions {
+  /** The subscription's `insecureSkipTLSVerify`: do not verify the registry's TLS certificate. */
+  insecureSkipTLSVerify?: boolean;
+}
+
 /** What discovery needs from a registry (the real client, or a fake in tests). */
 export interface RegistryPort {
-  listTags(repoURL: string): Promise<string[]>;
-  resolveTag(repoURL: string, tag: string): Promise<{ digest: string }>;
+  listTags(repoURL: string, opts?: RegistryPortOptions): Promise<string[]>;
+  resolveTag(repoURL: string, tag: string, opts?: RegistryPortOptions): Promise<{ digest: string }>;
   /** Digest (the index digest for a multi-platform image) and creation time; throws when `platform` is absent. */
   getImageInfo(
     repoURL: string,
     reference: string,
     platform?: PlatformSpec,
+    opts?: RegistryPortOptions,
   ): Promise<{ digest: string; created?: string }>;
+}
+
+/** The registry call options a subscription asks for; empty unless it skips TLS verification. */
+export function registryOptionsOf(sub: { readonly insecureSkipTLSVerify?: boolean }): RegistryPortOptions {
+  return sub.insecureSkipTLSVerify ? { insecureSkipTLSVerify: true } : {};
 }
 
 /** What is cached about a tag: the digest it pointed to and that image's creation time. */
@@ -183,7 +195,7 @@ export async function discoverWarehouse(
       }
       if (!sub) return;
       try {
-        const tags = await registry.listTags(sub.repoURL);
+        const tags = await registry.listTags(sub.repoURL, registryOptionsOf(sub));
         const hash = createHash('sha256')
           .update([...tags].sort().join('\n'))
           .digest('hex');
@@ -344,7 +356,7 @@ function tagReader(
       const known = (await cache.getImages(scope, [digest])).get(digest);
       if (known) return known;
       try {
-        const info = await registry.getImageInfo(sub.repoURL, digest, platform);
+        const info = await registry.getImageInfo(sub.repoURL, digest, platform, registryOptionsOf(sub));
         const meta = info.created ? { createdAt: info.created } : {};
         learnedImages.set(digest, meta);
         return meta;
@@ -357,7 +369,9 @@ function tagReader(
       }
     };
     await eachLimited(missing, concurrency, async (tag) => {
-      const digest = cachedTags.get(tag)?.digest ?? (await registry.resolveTag(sub.repoURL, tag)).digest;
+      const digest =
+        cachedTags.get(tag)?.digest ??
+        (await registry.resolveTag(sub.repoURL, tag, registryOptionsOf(sub))).digest;
       let meta: TagMeta | undefined = { digest };
       if (needsInfo) {
         let read = reads.get(digest);

@@ -8,8 +8,9 @@
 import { createHash } from 'node:crypto';
 import type { ChartSubscription } from '@ferry/contracts';
 import { compareSemver, parseSemver, parseSemverConstraint, type SemVersion, satisfies } from '@ferry/kargo';
+import { CERTIFICATE_ADVICE, certificateErrorReason, insecureTlsDispatcher } from '@ferry/registry';
 import { parse } from 'yaml';
-import type { RegistryPort } from './discover.ts';
+import { type RegistryPort, registryOptionsOf } from './discover.ts';
 
 /** Stable codes of chart discovery errors. */
 export const HelmDiscoveryErrorCodes = {
@@ -21,6 +22,8 @@ export const HelmDiscoveryErrorCodes = {
   badIndex: 'FERRY_ERR_HELM_BAD_INDEX',
   /** The index has no chart of the subscription's name. */
   noChart: 'FERRY_ERR_HELM_NO_CHART',
+  /** The HTTPS repository's TLS certificate could not be verified (and the subscription does not skip that). */
+  tlsUnverified: 'FERRY_ERR_HELM_TLS_UNVERIFIED',
 } as const;
 
 /** A chart discovery failure with a stable code; the message never holds credentials. */
@@ -170,7 +173,11 @@ export function helmDiscoverer(opts: HelmDiscovererOptions): ChartDiscoverer {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const inflight = new Map<string, Promise<Record<string, string[]>>>();
 
-  const fetchIndex = async (repoURL: string, url: string): Promise<Record<string, string[]>> => {
+  const fetchIndex = async (
+    repoURL: string,
+    url: string,
+    insecureSkipTLSVerify: boolean,
+  ): Promise<Record<string, string[]>> => {
     const key = createHash('sha256').update(url).digest('hex');
     const memo = await opts.memo?.get(key);
     const headers: Record<string, string> = { accept: 'application/x-yaml, text/yaml, text/plain, */*' };
@@ -182,8 +189,22 @@ export function helmDiscoverer(opts: HelmDiscovererOptions): ChartDiscoverer {
     }
     let res: Response;
     try {
-      res = await doFetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+      res = await doFetch(url, {
+        headers,
+        signal: AbortSignal.timeout(timeoutMs),
+        // The registry client's shared non-verifying dispatcher, only for a subscription that asks.
+        ...(insecureSkipTLSVerify ? { dispatcher: insecureTlsDispatcher() } : {}),
+      });
     } catch (err) {
+      const certificate = certificateErrorReason(err);
+      if (certificate !== undefined) {
+        throw new HelmDiscoveryError(
+          HelmDiscoveryErrorCodes.tlsUnverified,
+          `the TLS certificate of ${new URL(url).origin} could not be verified while fetching ${url} ` +
+            `(${certificate}); ${CERTIFICATE_ADVICE}`,
+          { cause: err },
+        );
+      }
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (err as Error).message;
       throw new HelmDiscoveryError(
@@ -227,22 +248,24 @@ export function helmDiscoverer(opts: HelmDiscovererOptions): ChartDiscoverer {
     return charts;
   };
 
-  const indexOnce = (repoURL: string): Promise<Record<string, string[]>> => {
+  const indexOnce = (repoURL: string, insecureSkipTLSVerify: boolean): Promise<Record<string, string[]>> => {
     const url = indexURL(repoURL);
-    let p = inflight.get(url);
+    // A subscription that verifies certificates never shares a fetch made without verification.
+    const key = `${insecureSkipTLSVerify ? 'insecure' : 'verified'} ${url}`;
+    let p = inflight.get(key);
     if (!p) {
-      p = fetchIndex(repoURL, url).finally(() => inflight.delete(url));
-      inflight.set(url, p);
+      p = fetchIndex(repoURL, url, insecureSkipTLSVerify).finally(() => inflight.delete(key));
+      inflight.set(key, p);
     }
     return p;
   };
 
   return async (sub) => {
     if (sub.repoURL.startsWith('oci://')) {
-      const tags = await opts.registry.listTags(sub.repoURL.slice('oci://'.length));
+      const tags = await opts.registry.listTags(sub.repoURL.slice('oci://'.length), registryOptionsOf(sub));
       return selectChartVersions(tags, sub, 'oci');
     }
-    const charts = await indexOnce(sub.repoURL);
+    const charts = await indexOnce(sub.repoURL, sub.insecureSkipTLSVerify === true);
     const name = sub.name ?? '';
     const versions = Object.hasOwn(charts, name) ? charts[name] : undefined;
     if (versions === undefined) {

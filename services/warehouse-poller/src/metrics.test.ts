@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { registry } from '@ferry/metrics';
 import { NO_CACHE, type TagMeta } from './discover.ts';
-import { countingCache, recordRegistryRequest } from './service.ts';
+import {
+  countingCache,
+  forgetDiscoverySeries,
+  recordRegistryRequest,
+  startDiscoveryTimer,
+} from './service.ts';
 
 test('recordRegistryRequest counts requests by status, 429s and their waits', async () => {
   recordRegistryRequest({
@@ -45,4 +50,32 @@ test('countingCache counts hits and misses per kind and passes results through',
   assert.equal(await before('tag', 'hit'), base.tagHit + 1);
   assert.equal(await before('tag', 'miss'), base.tagMiss + 2);
   assert.equal(await before('image', 'miss'), base.imageMiss + 1);
+});
+
+test('startDiscoveryTimer records the histogram by project only and the per-Warehouse gauges; forgetDiscoverySeries drops them', async () => {
+  const at = new Date('2026-11-26T12:00:00Z');
+  const seconds = startDiscoveryTimer('metrics-p', 'w1', () => at)();
+  startDiscoveryTimer('metrics-p', 'w2', () => at)();
+  assert.ok(seconds >= 0 && seconds < 5, `duration ${seconds}`);
+  const lines = (await registry.metrics()).split('\n');
+  assert.ok(lines.includes('ferry_discovery_duration_seconds_count{project="metrics-p"} 2'));
+  assert.equal(
+    lines.filter((l) => l.startsWith('ferry_discovery_duration_seconds') && l.includes('warehouse=')).length,
+    0,
+  );
+  assert.ok(
+    lines.includes(`ferry_discovery_last_duration_seconds{project="metrics-p",warehouse="w1"} ${seconds}`),
+  );
+  for (const w of ['w1', 'w2']) {
+    assert.ok(
+      lines.includes(
+        `ferry_discovery_last_timestamp_seconds{project="metrics-p",warehouse="${w}"} ${at.getTime() / 1000}`,
+      ),
+      w,
+    );
+  }
+  forgetDiscoverySeries('metrics-p', 'w1');
+  const after = await registry.metrics();
+  assert.doesNotMatch(after, /warehouse="w1"/);
+  assert.match(after, /ferry_discovery_last_timestamp_seconds\{project="metrics-p",warehouse="w2"\}/);
 });
