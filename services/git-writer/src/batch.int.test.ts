@@ -53,7 +53,7 @@ const pushesTo = async (branch: string) =>
     .length;
 
 before(async () => {
-  store = Store.connect('redis://127.0.0.1:6379', 'git-writer-batch-test');
+  store = Store.connect('redis://127.0.0.1:6379/3', 'git-writer-batch-test');
   const files: Record<string, string> = {};
   for (const s of overlays) files[`stages/${s}/kustomization.yaml`] = overlay('1.0.0');
   repo = await makeRepo(files);
@@ -150,6 +150,10 @@ describe('performWriteBatch (real git, real Redis)', () => {
         return state;
       },
       findCommitWithTrailer: (...a) => cache.findCommitWithTrailer(...a),
+      checkoutEmpty: (url, label) => cache.checkoutEmpty(url, label),
+      resolveRevision: (url, rev) => cache.resolveRevision(url, rev),
+      remoteTag: (url, tag) => cache.remoteTag(url, tag),
+      pushTag: (url, tag, commit) => cache.pushTag(url, tag, commit),
       checkout: (...a) => cache.checkout(...a),
     };
     const facts = await performWriteBatch(cmds, deps({ git: racing }));

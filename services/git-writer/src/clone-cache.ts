@@ -13,8 +13,22 @@
  * add/remove` and the post-push ref update; those are serialised per cache in this process.
  * Other processes sharing the directory keep their work trees under their own pid.
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { cp, lstat, mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  copyFile,
+  cp,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { type GitOperation, GitOperations, gitOperationDuration, gitPushRejections } from '@ferry/metrics';
 import { Kinds, type Logger, withSpan } from '@ferry/observability';
@@ -26,7 +40,7 @@ import {
   type GitCredentialsLookup,
   gitCredentialEnv,
 } from './credentials.ts';
-import { EditPathError, PushRejectedError, RepoAccessError } from './errors.ts';
+import { EditPathError, PushRejectedError, RepoAccessError, RevisionNotFoundError } from './errors.ts';
 import type { Author, GitPort, RemoteState, WorkTree } from './ports.ts';
 import { redactText, redactURL } from './redact.ts';
 
@@ -37,7 +51,33 @@ export interface CloneCacheOptions {
   log: Logger;
   /** A git command that prints nothing for this long is killed (default 120 s). */
   idleTimeoutMs?: number;
+  /** Sign every commit with this key (`FERRY_GIT_SIGNING_KEY_TYPE` / `_PATH`); absent = unsigned. */
+  signing?: SigningOptions;
 }
+
+/** A commit signing key: an armored GPG private key, or an SSH private key (git's `gpg.format=ssh`). */
+export interface SigningOptions {
+  type: 'gpg' | 'ssh';
+  /** Path of the private key file (without a passphrase). */
+  keyPath: string;
+}
+
+/** The signing key could not be loaded; start-up fails with this. */
+export class SigningKeyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SigningKeyError';
+  }
+}
+
+/** What signing adds to each commit command: `-c` settings and environment (never global config). */
+interface SigningSetup {
+  config: string[];
+  env: Record<string, string>;
+}
+
+/** Git's empty tree: the tree of a new orphan branch before anything is written. */
+const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
 // Git's messages that mean "this repository is not there for you": retrying will not help.
 const ACCESS_DENIED = [
@@ -86,6 +126,8 @@ export class CloneCache implements GitPort {
   private readonly log: Logger;
   private readonly idleTimeoutMs: number;
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Signing settings for commits; undefined = unsigned. */
+  signing: SigningSetup | undefined;
 
   private constructor(opts: CloneCacheOptions) {
     this.root = resolve(opts.dir);
@@ -99,6 +141,7 @@ export class CloneCache implements GitPort {
   static async open(opts: CloneCacheOptions): Promise<CloneCache> {
     const cache = new CloneCache(opts);
     await cache.cleanStale();
+    if (opts.signing) cache.signing = await prepareSigning(join(cache.root, 'signing'), opts.signing);
     return cache;
   }
 
@@ -121,7 +164,155 @@ export class CloneCache implements GitPort {
         this.findCommitWithTrailer(repoURL, head, trailer, depth),
       checkout: async (repoURL, commit, label) =>
         this.checkout(repoURL, commit, label, await lookup(repoURL)),
+      checkoutEmpty: async (repoURL, label) => this.checkoutEmpty(repoURL, label, await lookup(repoURL)),
+      resolveRevision: async (repoURL, rev) => {
+        const credentials = await lookup(repoURL);
+        return await explainAuth(repoURL, credentials, () => this.resolveRevision(repoURL, rev, credentials));
+      },
+      remoteTag: async (repoURL, tag) => {
+        const credentials = await lookup(repoURL);
+        return await explainAuth(repoURL, credentials, () => this.remoteTag(repoURL, tag, credentials));
+      },
+      pushTag: async (repoURL, tag, commit) => {
+        const credentials = await lookup(repoURL);
+        return await explainAuth(repoURL, credentials, () => this.pushTag(repoURL, tag, commit, credentials));
+      },
     };
+  }
+
+  /** {@link GitPort.resolveRevision}; fetches the tag, or the commit (by id, else every branch), when missing. */
+  async resolveRevision(
+    repoURL: string,
+    rev: { commit?: string; tag?: string },
+    credentials?: GitCredentials,
+  ): Promise<string> {
+    const dir = this.cacheDirFor(repoURL);
+    const env = gitCredentialEnv(credentials);
+    const repo = redactURL(repoURL);
+    return timedGit(GitOperations.fetch, { repo: repoURL, revision: rev.commit ?? rev.tag ?? '' }, () =>
+      this.locked(dir, async () => {
+        await this.ensureCache(repoURL, dir, env);
+        const local = (spec: string) =>
+          this.git(dir, ['rev-parse', '--verify', '--quiet', `${spec}^{commit}`]).then(
+            (out) => out.trim() || undefined,
+            () => undefined,
+          );
+        if (rev.tag !== undefined) {
+          const problem = refNameProblem(rev.tag);
+          if (problem) throw new RevisionNotFoundError(`tag name "${rev.tag}" ${problem}`);
+          try {
+            await this.remote(
+              dir,
+              ['fetch', '--no-tags', 'origin', `+refs/tags/${rev.tag}:refs/tags/${rev.tag}`],
+              [],
+              env,
+            );
+          } catch (err) {
+            if (err instanceof RepoAccessError) throw err;
+            if (!/couldn't find remote ref|no such remote ref|not our ref/i.test((err as Error).message))
+              throw err;
+            throw new RevisionNotFoundError(
+              `tag "${rev.tag}" does not exist in ${repo}; check the git-clone step's checkout tag`,
+            );
+          }
+          const sha = await local(`refs/tags/${rev.tag}`);
+          if (!sha) throw new RevisionNotFoundError(`tag "${rev.tag}" of ${repo} does not point at a commit`);
+          return sha;
+        }
+        const commit = rev.commit ?? '';
+        if (!/^[0-9a-f]{4,64}$/i.test(commit)) {
+          throw new RevisionNotFoundError(
+            `"${commit}" is not a commit id (4 to 64 hex digits); check the git-clone step's checkout commit`,
+          );
+        }
+        const have = await local(commit);
+        if (have) return have;
+        if (/^[0-9a-f]{40}$|^[0-9a-f]{64}$/i.test(commit)) {
+          // Servers allow fetching a reachable commit by id (protocol v2); older ones refuse: then all branches.
+          await this.remote(dir, ['fetch', '--no-tags', 'origin', commit], [], env).catch((err: unknown) => {
+            if (err instanceof RepoAccessError) throw err;
+          });
+          const got = await local(commit);
+          if (got) return got;
+        }
+        await this.remote(dir, ['fetch', '--no-tags', 'origin', '+refs/heads/*:refs/ferry/heads/*'], [], env);
+        const found = await local(commit);
+        if (found) return found;
+        throw new RevisionNotFoundError(
+          `commit ${commit} is not in any branch of ${repo}; check the git-clone step's checkout commit (or the Freight's commit)`,
+        );
+      }),
+    );
+  }
+
+  /** {@link GitPort.remoteTag}. */
+  async remoteTag(repoURL: string, tag: string, credentials?: GitCredentials): Promise<string | undefined> {
+    const dir = this.cacheDirFor(repoURL);
+    const env = gitCredentialEnv(credentials);
+    return this.locked(dir, async () => {
+      await this.ensureCache(repoURL, dir, env);
+      const out = await this.remote(
+        dir,
+        ['ls-remote', 'origin', `refs/tags/${tag}`, `refs/tags/${tag}^{}`],
+        [],
+        env,
+      );
+      let plain: string | undefined;
+      let peeled: string | undefined;
+      for (const line of out.split('\n')) {
+        const [sha, ref] = line.split('\t');
+        if (ref === `refs/tags/${tag}`) plain = sha;
+        else if (ref === `refs/tags/${tag}^{}`) peeled = sha;
+      }
+      return peeled ?? plain;
+    });
+  }
+
+  /** {@link GitPort.pushTag}: pushes from the bare cache, which holds the commit. */
+  async pushTag(repoURL: string, tag: string, commit: string, credentials?: GitCredentials): Promise<void> {
+    const dir = this.cacheDirFor(repoURL);
+    try {
+      await timedGit(
+        GitOperations.push,
+        { repo: repoURL, branch: `refs/tags/${tag}`, revision: commit },
+        () =>
+          this.git(
+            dir,
+            ['push', '--no-verify', 'origin', `${commit}:refs/tags/${tag}`],
+            [],
+            gitCredentialEnv(credentials),
+          ),
+      );
+    } catch (err) {
+      const message = (err as Error).message;
+      if (/\[rejected\]|already exists/i.test(message) && !/\[remote rejected\]/.test(message)) {
+        throw new PushRejectedError(message);
+      }
+      throw classify(err as GitCommandError);
+    }
+  }
+
+  /** {@link GitPort.checkoutEmpty}: a work tree at a parentless commit of the empty tree. */
+  async checkoutEmpty(repoURL: string, label: string, credentials?: GitCredentials): Promise<WorkTree> {
+    const dir = this.cacheDirFor(repoURL);
+    const env = gitCredentialEnv(credentials);
+    await this.locked(dir, () => this.ensureCache(repoURL, dir, env));
+    // A placeholder the work tree can stand on; the first commit replaces it (no parent), it is never pushed.
+    const identity = {
+      GIT_AUTHOR_NAME: 'Ferry',
+      GIT_AUTHOR_EMAIL: 'ferry@localhost',
+      GIT_COMMITTER_NAME: 'Ferry',
+      GIT_COMMITTER_EMAIL: 'ferry@localhost',
+    };
+    const empty = (
+      await this.git(
+        dir,
+        ['commit-tree', EMPTY_TREE, '-m', 'empty orphan start'],
+        ['commit.gpgsign=false'],
+        identity,
+      )
+    ).trim();
+    return this.checkout(repoURL, empty, label, credentials, true);
   }
 
   /** {@link GitPort.sync}; `credentials` go to git through its environment only (see `gitCredentialEnv`). */
@@ -214,15 +405,19 @@ export class CloneCache implements GitPort {
     commit: string,
     label: string,
     credentials?: GitCredentials,
+    orphan = false,
   ): Promise<WorkTree> {
     const dir = this.cacheDirFor(repoURL);
     await mkdir(this.workDir, { recursive: true });
     const name = `${label.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 40)}-${randomBytes(4).toString('hex')}`;
     const path = join(this.workDir, name);
     await timedGit(GitOperations.worktree, { repo: repoURL, revision: commit }, () =>
-      this.locked(dir, () => this.remote(dir, ['worktree', 'add', '--detach', path, commit])),
+      // Credentials too: a partial clone fetches the files' contents as the work tree is made.
+      this.locked(dir, () =>
+        this.remote(dir, ['worktree', 'add', '--detach', path, commit], [], gitCredentialEnv(credentials)),
+      ),
     );
-    return new GitWorkTree(this, dir, path, await realpath(path), repoURL, credentials);
+    return new GitWorkTree(this, dir, path, await realpath(path), repoURL, credentials, orphan);
   }
 
   /**
@@ -381,6 +576,8 @@ class GitWorkTree implements WorkTree {
 
   private readonly repoURL: string;
   private readonly credentials: GitCredentials | undefined;
+  /** True until the first commit of a new orphan branch: that commit gets no parent. */
+  private orphan: boolean;
 
   constructor(
     cache: CloneCache,
@@ -389,7 +586,9 @@ class GitWorkTree implements WorkTree {
     realRoot: string,
     repoURL: string,
     credentials?: GitCredentials,
+    orphan = false,
   ) {
+    this.orphan = orphan;
     this.repoURL = repoURL;
     this.credentials = credentials;
     this.cache = cache;
@@ -466,8 +665,10 @@ class GitWorkTree implements WorkTree {
     if (st) await rm(path, { recursive: true, force: true });
   }
 
-  async copy(from: string, to: string): Promise<void> {
-    const src = await this.resolve(from);
+  async copy(from: string, to: string, source?: WorkTree): Promise<void> {
+    if (source !== undefined && !(source instanceof GitWorkTree))
+      throw new Error('copy: the source work tree is not a git work tree');
+    const src = await (source ?? this).resolve(from);
     if (!src) throw new EditPathError(`"${from}" does not exist`);
     const dst = await this.target(to);
     await rm(dst, { recursive: true, force: true });
@@ -490,24 +691,37 @@ class GitWorkTree implements WorkTree {
     // A fresh work tree at one commit: every change in it is the edits' own.
     await this.cache.git(this.path, ['add', '--all', '--', '.']);
     // gc runs from fetch, under the cache lock; never from a commit beside other writers.
-    const config = ['commit.gpgsign=false', 'gc.auto=0'];
+    const signing = this.cache.signing;
+    const config = [...(signing?.config ?? ['commit.gpgsign=false']), 'gc.auto=0'];
     // The identity goes in the environment, which beats any GIT_AUTHOR_* the process inherited.
     const identity = {
       GIT_AUTHOR_NAME: author.name,
       GIT_AUTHOR_EMAIL: author.email,
       GIT_COMMITTER_NAME: author.name,
       GIT_COMMITTER_EMAIL: author.email,
+      ...signing?.env,
     };
+    if (this.orphan) {
+      // The first commit of a new orphan branch: the tree as it is, no parent.
+      const tree = (await this.cache.git(this.path, ['write-tree'])).trim();
+      const sign = signing ? ['-S'] : [];
+      const sha = (
+        await this.cache.git(this.path, ['commit-tree', ...sign, tree, '-m', message], config, identity)
+      ).trim();
+      await this.cache.git(this.path, ['update-ref', '--no-deref', 'HEAD', sha]);
+      this.orphan = false;
+      return sha;
+    }
     await this.cache.git(this.path, ['commit', '--no-verify', '--quiet', '-m', message], config, identity);
     return (await this.cache.git(this.path, ['rev-parse', 'HEAD'])).trim();
   }
 
-  async push(commit: string, branch: string): Promise<void> {
+  async push(commit: string, branch: string, force = false): Promise<void> {
     try {
       await timedGit(GitOperations.push, { repo: this.repoURL, branch, revision: commit }, () =>
         this.cache.git(
           this.path,
-          ['push', '--no-verify', 'origin', `${commit}:refs/heads/${branch}`],
+          ['push', '--no-verify', 'origin', `${force ? '+' : ''}${commit}:refs/heads/${branch}`],
           [],
           gitCredentialEnv(this.credentials),
         ),
@@ -605,4 +819,72 @@ function alive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Why a tag or branch name cannot be used in a refspec, or undefined (a subset of check-ref-format). */
+function refNameProblem(name: string): string | undefined {
+  if (name === '' || name.startsWith('-')) return 'is empty or starts with "-"';
+  if (/[\s~^:?*[\\\x00-\x1f\x7f]/.test(name) || name.includes('..') || name.includes('@{'))
+    return 'contains a character git does not allow in ref names';
+  return undefined;
+}
+
+const execFileText = (cmd: string, args: string[], env: Record<string, string>): Promise<string> =>
+  new Promise((resolveRun, reject) => {
+    execFile(cmd, args, { env: { ...process.env, ...env, LC_ALL: 'C' } }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args[0] ?? ''} failed: ${String(stderr).trim() || err.message}`));
+      else resolveRun(String(stdout));
+    });
+  });
+
+/**
+ * Loads the signing key into a directory of the cache's own: an SSH key is copied with mode 0600
+ * (ssh-keygen refuses readable keys); a GPG key is imported into a private GNUPGHOME. The result
+ * goes on each commit as `-c` settings and environment, so no global git or gpg config is touched.
+ */
+async function prepareSigning(dir: string, opts: SigningOptions): Promise<SigningSetup> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const where = `FERRY_GIT_SIGNING_KEY_PATH (${opts.keyPath})`;
+  if (opts.type === 'ssh') {
+    const key = join(dir, 'ssh-signing-key');
+    await copyFile(opts.keyPath, key).catch((err: unknown) => {
+      throw new SigningKeyError(
+        `cannot read ${where}: ${(err as Error).message}; mount the SSH private key there`,
+      );
+    });
+    await chmod(key, 0o600);
+    await execFileText('ssh-keygen', ['-y', '-P', '', '-f', key], {}).catch((err: unknown) => {
+      throw new SigningKeyError(
+        `${where} is not an SSH private key without a passphrase (${(err as Error).message}); give one made by ssh-keygen -N ''`,
+      );
+    });
+    return {
+      config: ['gpg.format=ssh', `user.signingkey=${key}`, 'commit.gpgsign=true'],
+      env: {},
+    };
+  }
+  const home = join(dir, 'gnupg');
+  await mkdir(home, { recursive: true, mode: 0o700 });
+  const env = { GNUPGHOME: home };
+  await execFileText('gpg', ['--batch', '--import', opts.keyPath], env).catch((err: unknown) => {
+    throw new SigningKeyError(
+      `cannot import ${where} into gpg: ${(err as Error).message}; give an armored private key without a passphrase (gpg --armor --export-secret-keys)`,
+    );
+  });
+  const listed = await execFileText('gpg', ['--batch', '--with-colons', '--list-secret-keys'], env);
+  const lines = listed.split('\n');
+  const sec = lines.findIndex((l) => l.startsWith('sec:'));
+  const fpr = lines
+    .slice(sec + 1)
+    .find((l) => l.startsWith('fpr:'))
+    ?.split(':')[9];
+  if (sec < 0 || !fpr)
+    throw new SigningKeyError(
+      `${where} holds no GPG private key; export one with gpg --armor --export-secret-keys`,
+    );
+  return {
+    config: ['gpg.format=openpgp', `user.signingkey=${fpr}`, 'commit.gpgsign=true'],
+    env,
+  };
 }

@@ -58,7 +58,7 @@ const command = (over: Partial<WriteGit> = {}): WriteGit => ({
 });
 
 before(async () => {
-  store = Store.connect('redis://127.0.0.1:6379', 'git-writer-test');
+  store = Store.connect('redis://127.0.0.1:6379/3', 'git-writer-test');
   repo = await makeRepo({
     'apps/stage/kustomization.yml': 'images:\n- name: 127.0.0.1:5000/demo/app\n  newTag: 1.0.0\n',
   });
@@ -148,6 +148,10 @@ describe('performWrite (real git, real Redis)', () => {
     const racing: GitPort = {
       sync: (url, branches) => cache.sync(url, branches),
       findCommitWithTrailer: (...a) => cache.findCommitWithTrailer(...a),
+      checkoutEmpty: (url, label) => cache.checkoutEmpty(url, label),
+      resolveRevision: (url, rev) => cache.resolveRevision(url, rev),
+      remoteTag: (url, tag) => cache.remoteTag(url, tag),
+      pushTag: (url, tag, commit) => cache.pushTag(url, tag, commit),
       checkout: async (url, commit, label) => {
         if (!raced) {
           const text = (await repo.show('main', 'apps/dev/kustomization.yaml')).replace('"1.25"', '"1.27"');

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { GitWritten, WriteGit } from '@ferry/contracts';
 import type { GitWriteRecord, Lease } from '@ferry/store';
-import { leaseName, performWrite, type WriterDeps } from './core.ts';
-import { PushRejectedError } from './errors.ts';
+import { leaseName, performTag, performWrite, type WriterDeps } from './core.ts';
+import { PushRejectedError, RevisionNotFoundError } from './errors.ts';
 import type { GitPort, RemoteState, WorkTree, WriteStore } from './ports.ts';
 import { testLogger } from './testing/git-fixture.ts';
 import { memoryFiles } from './testing/memory-files.ts';
@@ -43,25 +43,54 @@ class FakeGit implements GitPort {
     return undefined;
   }
 
+  /** Tags of the remote: name → commit. */
+  tags = new Map<string, string>();
+
+  async resolveRevision(_url: string, rev: { commit?: string; tag?: string }): Promise<string> {
+    this.calls.push('resolve');
+    const sha = rev.tag !== undefined ? this.tags.get(rev.tag) : rev.commit;
+    if (sha === undefined || !this.files.has(sha))
+      throw new RevisionNotFoundError(`no ${rev.tag ?? rev.commit}`);
+    return sha;
+  }
+
+  async remoteTag(_url: string, tag: string): Promise<string | undefined> {
+    return this.tags.get(tag);
+  }
+
+  async pushTag(_url: string, tag: string, commit: string): Promise<void> {
+    this.calls.push('push-tag');
+    this.beforePush(`refs/tags/${tag}`);
+    if (this.tags.has(tag)) throw new PushRejectedError(' ! [rejected] (already exists)');
+    this.tags.set(tag, commit);
+  }
+
+  async checkoutEmpty(url: string): Promise<WorkTree> {
+    this.files.set('', new Map());
+    return this.checkout(url, '');
+  }
+
   async checkout(_url: string, commit: string): Promise<WorkTree> {
-    this.calls.push('checkout');
+    this.calls.push(commit === '' ? 'checkout-empty' : 'checkout');
     const files = new Map(this.files.get(commit));
-    return {
-      ...memoryFiles(files),
+    let parent = commit;
+    // The same object as memoryFiles made, so a copy can read this tree as a source.
+    return Object.assign(memoryFiles(files), {
       diff: async () => '',
-      commit: async (message) => {
+      commit: async (message: string) => {
         this.calls.push('commit');
         const sha = `c${this.next++}`;
-        this.files.set(sha, files);
+        this.files.set(sha, new Map(files));
         this.messages.set(sha, message);
-        this.parents.set(sha, commit);
+        if (parent) this.parents.set(sha, parent);
+        parent = sha;
         return sha;
       },
-      push: async (sha, branch) => {
-        this.calls.push('push');
+      push: async (sha: string, branch: string, force?: boolean) => {
+        this.calls.push(force ? 'force-push' : 'push');
         this.beforePush(branch);
         const head = this.heads.get(branch);
-        if (head !== undefined && this.parents.get(sha) !== head && sha !== head) {
+        if (!force && head !== undefined && this.parents.get(sha) !== head && sha !== head) {
           throw new PushRejectedError(' ! [rejected]        main -> main (fetch first)');
         }
         this.heads.set(branch, sha);
@@ -69,7 +98,7 @@ class FakeGit implements GitPort {
       dispose: async () => {
         this.calls.push('dispose');
       },
-    };
+    });
   }
 
   /** Another writer commits on a branch. */
@@ -280,7 +309,7 @@ describe('performWrite (fakes)', () => {
     assert.equal(fact.outcome, 'Failed');
     assert.equal(
       fact.message,
-      `cannot create branch "env/dev" of https://git.example.com/org/gitops.git: source branch "release" does not exist; create it or fix the Stage's source branch`,
+      `cannot create branch "env/dev" of https://git.example.com/org/gitops.git: source branch "release" does not exist; create it, fix the Stage's source branch or set create: true on the git-clone checkout`,
     );
   });
 
@@ -357,6 +386,191 @@ describe('performWrite refuses bad names up front', () => {
     const fact = await performWrite(cmd({ repoURL: '--upload-pack=touch /tmp/pwned' }), deps);
     assert.equal(fact.outcome, 'Failed');
     assert.match(fact.message ?? '', /the repository URL starts with "-"; fix the Stage's repoURL$/);
+    assert.deepEqual(git.calls, []);
+  });
+});
+
+describe('new branches, forced writes and read-only sources (fakes)', () => {
+  const write = (over: Partial<WriteGit> = {}) =>
+    cmd({
+      targetBranch: 'stage/dev',
+      sourceBranch: 'stage/dev',
+      edits: [{ kind: 'file-write', path: 'out.yaml', contents: 'a: 1\n' }],
+      ...over,
+    });
+
+  test('create: a missing branch with no source becomes an orphan branch whose first commit has no parent', async () => {
+    const { git, deps } = setup();
+    const fact = await performWrite(write({ orphan: true }), deps);
+    assert.equal(fact.outcome, 'Committed');
+    assert.equal(git.heads.get('stage/dev'), fact.commit);
+    assert.equal(git.parents.get(fact.commit), undefined);
+    assert.deepEqual([...(git.files.get(fact.commit) ?? new Map()).keys()], ['out.yaml']);
+    assert.deepEqual(git.calls, ['sync', 'checkout-empty', 'commit', 'push', 'dispose']);
+  });
+
+  test('without create the missing branch fails, naming the branch and the fix', async () => {
+    const { deps } = setup();
+    const fact = await performWrite(write(), deps);
+    assert.equal(fact.outcome, 'Failed');
+    assert.equal(
+      fact.message,
+      `cannot create branch "stage/dev" of https://git.example.com/org/gitops.git: source branch "stage/dev" does not exist; create it, fix the Stage's source branch or set create: true on the git-clone checkout`,
+    );
+  });
+
+  test('create on a branch that exists: the write goes on top of it (Kargo checks the branch out)', async () => {
+    const { git, deps } = setup();
+    git.heads.set('stage/dev', 'c0');
+    const fact = await performWrite(write({ orphan: true }), deps);
+    assert.equal(git.parents.get(fact.commit), 'c0');
+  });
+
+  test('an orphan write that changes nothing creates no branch', async () => {
+    const { git, deps } = setup();
+    const fact = await performWrite(write({ orphan: true, edits: [] }), deps);
+    assert.equal(fact.outcome, 'NoChange');
+    assert.equal(fact.message, 'nothing to write; branch "stage/dev" was not created');
+    assert.equal(git.heads.has('stage/dev'), false);
+  });
+
+  test('force (generateTargetBranch): based on the source, overwriting what the target held', async () => {
+    const { git, deps } = setup();
+    git.commitElsewhere('main');
+    git.heads.set('kargo/promotion/p1', 'c0');
+    const fact = await performWrite(
+      write({ targetBranch: 'kargo/promotion/p1', sourceBranch: 'main', force: true }),
+      deps,
+    );
+    assert.equal(fact.outcome, 'Committed');
+    assert.equal(git.parents.get(fact.commit), git.heads.get('main'));
+    assert.equal(git.heads.get('kargo/promotion/p1'), fact.commit);
+    assert.ok(git.calls.includes('force-push'));
+  });
+
+  test('a copy reads a tag checkout (with its own edits first) into the written branch', async () => {
+    const { git, deps } = setup();
+    git.files.set('t1', new Map([['base/app.yaml', 'image: old\n']]));
+    git.tags.set('v1', 't1');
+    const fact = await performWrite(
+      cmd({
+        edits: [{ kind: 'copy', fromCheckout: './src', inPath: 'base', outPath: 'out/base' }],
+        sources: [
+          {
+            path: './src',
+            repoURL: URL,
+            tag: 'v1',
+            edits: [
+              { kind: 'yaml-update', path: 'base/app.yaml', updates: [{ key: 'image', value: 'new' }] },
+            ],
+          },
+        ],
+      }),
+      deps,
+    );
+    assert.equal(fact.outcome, 'Committed');
+    assert.equal(fact.message, 'copied ./src/base to out/base');
+    assert.equal(git.files.get(fact.commit)?.get('out/base/app.yaml'), 'image: new\n');
+    // The source itself is never committed.
+    assert.equal(git.files.get('t1')?.get('base/app.yaml'), 'image: old\n');
+  });
+
+  test('a source tag that does not exist fails the write, naming the checkout', async () => {
+    const { deps } = setup();
+    const fact = await performWrite(
+      cmd({
+        edits: [{ kind: 'copy', fromCheckout: './src', inPath: 'base', outPath: 'out' }],
+        sources: [{ path: './src', repoURL: URL, tag: 'v9' }],
+      }),
+      deps,
+    );
+    assert.equal(fact.outcome, 'Failed');
+    assert.equal(
+      fact.message,
+      'cannot read checkout ./src (tag "v9" of https://git.example.com/org/gitops.git): no v9',
+    );
+  });
+
+  test('a copy from a checkout the write does not carry fails', async () => {
+    const { deps } = setup();
+    const fact = await performWrite(
+      cmd({ edits: [{ kind: 'copy', fromCheckout: './other', inPath: 'a', outPath: 'b' }] }),
+      deps,
+    );
+    assert.equal(
+      fact.message,
+      `cannot edit branch "main" of https://git.example.com/org/gitops.git: copy reads checkout "./other", which the write does not carry; check the copy step's inPath`,
+    );
+  });
+});
+
+describe('performTag (fakes)', () => {
+  const tagCmd = (tag: NonNullable<WriteGit['tag']>, over: Partial<WriteGit> = {}) =>
+    cmd({ writeId: 't1', edits: [], tag, ...over });
+
+  test('tags the head of the branch when no commit is given, records and publishes', async () => {
+    const { git, store, published, deps } = setup();
+    const fact = await performTag(tagCmd({ name: 'v1.0.0' }), deps);
+    assert.deepEqual(
+      { outcome: fact.outcome, commit: fact.commit, branch: fact.branch, message: fact.message },
+      { outcome: 'Committed', commit: 'c0', branch: 'refs/tags/v1.0.0', message: 'tagged c0 as v1.0.0' },
+    );
+    assert.equal(git.tags.get('v1.0.0'), 'c0');
+    assert.equal(store.records.get('t1')?.outcome, 'Committed');
+    assert.equal(published[0]?.msgId, 'git-written:t1');
+  });
+
+  test('a tag already at the commit is success (an earlier delivery pushed it)', async () => {
+    const { git, deps } = setup();
+    git.tags.set('v1.0.0', 'c0');
+    const fact = await performTag(tagCmd({ name: 'v1.0.0', commit: 'c0' }), deps);
+    assert.equal(fact.outcome, 'NoChange');
+    assert.equal(fact.commit, 'c0');
+    assert.ok(!git.calls.includes('push-tag'));
+  });
+
+  test('a tag at another commit is Failed and is not moved', async () => {
+    const { git, deps } = setup();
+    git.commitElsewhere('main');
+    git.tags.set('v1.0.0', 'c0');
+    const fact = await performTag(tagCmd({ name: 'v1.0.0' }), deps);
+    assert.equal(fact.outcome, 'Failed');
+    assert.equal(
+      fact.message,
+      `cannot tag https://git.example.com/org/gitops.git: tag "v1.0.0" already exists at c0, not at ${git.heads.get('main')}; Ferry never moves a tag: use another tag name or delete the tag first`,
+    );
+    assert.equal(git.tags.get('v1.0.0'), 'c0');
+  });
+
+  test('a tag pushed by someone else between the check and the push: looked at again', async () => {
+    const { git, deps } = setup();
+    git.beforePush = (ref) => {
+      if (ref === 'refs/tags/v2') git.tags.set('v2', 'c0');
+    };
+    const fact = await performTag(tagCmd({ name: 'v2', commit: 'c0' }), deps);
+    assert.equal(fact.outcome, 'NoChange');
+  });
+
+  test('a recorded tag write is only published again', async () => {
+    const { git, store, deps } = setup();
+    store.records.set('t1', {
+      outcome: 'Committed',
+      commit: 'c0',
+      branch: 'refs/tags/v1',
+      repoURL: URL,
+      finishedAt: 'then',
+      attempts: 1,
+    });
+    const fact = await performTag(tagCmd({ name: 'v1' }), deps);
+    assert.equal(fact.outcome, 'Committed');
+    assert.deepEqual(git.calls, []);
+  });
+
+  test('a bad tag name fails without touching git', async () => {
+    const { git, deps } = setup();
+    const fact = await performTag(tagCmd({ name: 'v1 beta' }), deps);
+    assert.equal(fact.outcome, 'Failed');
+    assert.match(fact.message ?? '', /^cannot tag .*: tag name "v1 beta" contains a space/);
     assert.deepEqual(git.calls, []);
   });
 });

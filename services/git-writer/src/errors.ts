@@ -28,6 +28,14 @@ export class EditPathError extends WriteFailedError {
   }
 }
 
+/** A commit or tag a checkout names is not in the repository (a Freight's commit, a tag). */
+export class RevisionNotFoundError extends WriteFailedError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RevisionNotFoundError';
+  }
+}
+
 /** The remote branch moved since the cache fetched it (non-fast-forward); fetch and redo. */
 export class PushRejectedError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -38,6 +38,24 @@ export interface GitPort {
   ): Promise<string | undefined>;
   /** Makes a temporary work tree of the cache at `commit`; `label` names it for people. */
   checkout(repoURL: string, commit: string, label: string): Promise<WorkTree>;
+  /**
+   * Makes a temporary work tree with no files and no history, for a new orphan branch: its first
+   * commit has no parent.
+   */
+  checkoutEmpty(repoURL: string, label: string): Promise<WorkTree>;
+  /**
+   * The full sha of a commit (`commit`, full or abbreviated) or of what a tag points at (`tag`),
+   * fetched into the cache when missing. Throws `RevisionNotFoundError` when the remote has neither,
+   * `RepoAccessError` when the repository is missing or refuses access.
+   */
+  resolveRevision(repoURL: string, rev: { commit?: string; tag?: string }): Promise<string>;
+  /** The commit a tag of the remote points at (peeled), or undefined when there is no such tag. */
+  remoteTag(repoURL: string, tag: string): Promise<string | undefined>;
+  /**
+   * Creates the tag on the remote at `commit` (a lightweight tag; never moves an existing one).
+   * Throws `PushRejectedError` when the tag exists already.
+   */
+  pushTag(repoURL: string, tag: string, commit: string): Promise<void>;
 }
 
 /** A temporary work tree; always `dispose()` it. */
@@ -55,8 +73,11 @@ export interface WorkTree {
   list(dir: string): Promise<string[]>;
   /** Removes a file or a directory with everything in it; a missing path is no error. */
   remove(path: string): Promise<void>;
-  /** Copies a file or a directory tree to `to`, replacing what is there. */
-  copy(from: string, to: string): Promise<void>;
+  /**
+   * Copies a file or a directory tree to `to`, replacing what is there. With `source`, `from` is a
+   * path of that other work tree (a read-only checkout), checked against its own root.
+   */
+  copy(from: string, to: string, source?: WorkTree): Promise<void>;
   /** A unified diff of every change in the work tree against the checked-out commit ('' for none). */
   diff(): Promise<string>;
   /** Commits every change in the work tree on top of the checked-out commit; returns the new sha. */
@@ -64,9 +85,9 @@ export interface WorkTree {
   /**
    * Points the remote `branch` at `commit` (creating the branch when missing). Throws
    * `PushRejectedError` when the branch moved on the remote, `RepoAccessError` when the remote
-   * refuses the push for good.
+   * refuses the push for good. `force` overwrites the branch whatever it points at.
    */
-  push(commit: string, branch: string): Promise<void>;
+  push(commit: string, branch: string, force?: boolean): Promise<void>;
   /** Removes the work tree. */
   dispose(): Promise<void>;
 }

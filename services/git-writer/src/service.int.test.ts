@@ -72,7 +72,7 @@ before(async () => {
     FERRY_GIT_AUTHOR_EMAIL: 'ferry@example.com',
     FERRY_LOG_LEVEL: 'info',
   };
-  store = Store.connect('redis://127.0.0.1:6379', 'git-writer-test');
+  store = Store.connect('redis://127.0.0.1:6379/3', 'git-writer-test');
   bus = await Bus.connect({ servers: 'nats://127.0.0.1:4222', name: 'git-writer-test', log, maxDeliver: 5 });
 });
 

@@ -61,7 +61,14 @@ export async function startGitWriter(
   options: GitWriterOptions = {},
 ): Promise<GitWriter> {
   const { config, log, store, bus } = deps;
-  const git = await CloneCache.open({ dir: config.gitCacheDir, log });
+  const git = await CloneCache.open({
+    dir: config.gitCacheDir,
+    log,
+    // Commits are signed when a key is configured (loaded once; a bad key stops start-up).
+    ...(config.gitSigningKeyType && config.gitSigningKeyPath
+      ? { signing: { type: config.gitSigningKeyType, keyPath: config.gitSigningKeyPath } }
+      : {}),
+  });
   const queue = redisBranchQueue(store);
   // Clone, fetch and push carry the credentials of the command's Project (`kargo.akuity.io/cred-type: git`).
   const secrets = new SecretStore(store.redis, config.encryptionKey);

@@ -74,6 +74,7 @@ const OUTPUT_KEYS: Readonly<Record<string, readonly string[]>> = {
   'git-wait-for-pr': ['commit'],
   'git-merge-pr': ['commit'],
   'wait-for-approval': ['approvedBy'],
+  'git-tag': ['tag', 'commit'],
 };
 
 /** Asks git-writer what a write would push (its diff request); never writes. */

@@ -103,15 +103,17 @@ async function fileWrite(tree: FileOps, e: GitEditOf<'file-write'>): Promise<App
   return { changed: true, summary: `wrote ${path}` };
 }
 
-async function copy(tree: FileOps, e: GitEditOf<'copy'>): Promise<AppliedEdit> {
+async function copy(tree: FileOps, e: GitEditOf<'copy'>, source?: FileOps): Promise<AppliedEdit> {
   const from = filePath(e.inPath);
   const to = filePath(e.outPath);
-  if (to === from || to.startsWith(`${from}/`)) {
+  if (!source && (to === from || to.startsWith(`${from}/`))) {
     throw new EditPathError(`cannot copy "${from}" into itself ("${to}"); give an outPath outside it`);
   }
-  if (!(await tree.kind(from))) throw new EditPathError(`"${from}" does not exist; check the step's inPath`);
-  await tree.copy(from, to);
-  return { changed: true, summary: `copied ${from} to ${to}` };
+  const shownFrom = source ? `${e.fromCheckout}/${from}` : from;
+  if (!(await (source ?? tree).kind(from)))
+    throw new EditPathError(`"${shownFrom}" does not exist; check the step's inPath`);
+  await tree.copy(from, to, source as WorkTree | undefined);
+  return { changed: true, summary: `copied ${shownFrom} to ${to}` };
 }
 
 async function remove(tree: FileOps, e: GitEditOf<'delete'>): Promise<AppliedEdit> {
@@ -133,10 +135,14 @@ async function clear(tree: FileOps, e: GitEditOf<'git-clear'>): Promise<AppliedE
   return { changed: names.length > 0, summary: `cleared ${shown(dir)} (${names.length} entries)` };
 }
 
-/** Applies one edit; the edit kinds core.ts handles itself are refused. */
+/**
+ * Applies one edit; the edit kinds core.ts handles itself are refused. `source` is the work tree
+ * a `copy` with `fromCheckout` reads from.
+ */
 export async function applyFileEdit(
   tree: FileOps,
   edit: Exclude<GitEdit, { kind: 'kustomize-set-image' }>,
+  source?: FileOps,
 ): Promise<AppliedEdit> {
   switch (edit.kind) {
     case 'yaml-update':
@@ -148,7 +154,7 @@ export async function applyFileEdit(
     case 'file-write':
       return fileWrite(tree, edit);
     case 'copy':
-      return copy(tree, edit);
+      return copy(tree, edit, source);
     case 'delete':
       return remove(tree, edit);
     case 'git-clear':

@@ -42,7 +42,7 @@ const command = (edits: WriteGit['edits']): WriteGit => ({
 });
 
 before(async () => {
-  store = Store.connect('redis://127.0.0.1:6379/13', 'git-writer-edits-test');
+  store = Store.connect('redis://127.0.0.1:6379/3', 'git-writer-edits-test');
   repo = await makeRepo({ 'apps/dev/values.yaml': VALUES, 'apps/dev/old.yaml': 'old: true\n' });
   // A link out of the repository, committed as git stores links.
   const seed = `${repo.root}/link-seed`;

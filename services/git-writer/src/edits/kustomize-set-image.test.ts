@@ -175,12 +175,20 @@ const cases: Case[] = [
     summary: 'updated kustomization.yaml to use image x/app:v1',
   },
   {
-    name: 'a flow-style entry is rewritten in flow style',
+    name: 'a flow-style entry keeps its spelling when only a value changes',
     text: 'images:\n- {name: app, newTag: v1} # flow\n',
     images: [{ name: 'app', newTag: 'v2' }],
-    want: 'images:\n- { name: app, newTag: v2 } # flow\n',
+    want: 'images:\n- {name: app, newTag: v2} # flow\n',
     changed: true,
     summary: 'updated kustomization.yaml to use image app:v2',
+  },
+  {
+    name: 'a flow-style entry that gains a field is rewritten in flow style',
+    text: 'images:\n- {name: app, newTag: v1} # flow\n',
+    images: [{ name: 'app', newName: 'mirror/app', newTag: 'v2' }],
+    want: 'images:\n- { name: app, newTag: v2, newName: mirror/app } # flow\n',
+    changed: true,
+    summary: 'updated kustomization.yaml to use image mirror/app:v2',
   },
   {
     name: 'a numeric-looking tag is quoted so it stays a string',

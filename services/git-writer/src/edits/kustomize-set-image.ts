@@ -207,11 +207,16 @@ function editEntry(
   let changed = false;
   const inserts: string[] = [];
   const original = [...entry.items];
+  // A flow entry keeps its spelling when only values change in place; adding or removing a
+  // field re-renders it (on one line).
+  const inPlace: Splice[] = [];
+  let rerender = false;
   for (const [key, value] of ops) {
     const pair = entry.items.find((p) => keyOf(p) === key);
     if (value === undefined) {
       if (!pair) continue;
       changed = true;
+      rerender = true;
       if (!entry.flow) deletePair(ctx, original, pair);
       entry.delete(key);
       continue;
@@ -221,11 +226,12 @@ function editEntry(
       if (current === value) continue;
       changed = true;
       const node = pair.value as Scalar;
-      if (!entry.flow) {
+      if (entry.flow && !node.range) rerender = true;
+      else {
         const [start, end] = node.range ?? [0, 0];
         const rendered = renderScalar(value, node.type);
         // An empty value (`newTag:`) has an empty range right after the colon.
-        ctx.splices.push({
+        (entry.flow ? inPlace : ctx.splices).push({
           start,
           end,
           text: start === end && text[start - 1] === ':' ? ` ${rendered}` : rendered,
@@ -235,11 +241,13 @@ function editEntry(
       continue;
     }
     changed = true;
+    rerender = true;
     inserts.push(`${key}: ${renderScalar(value)}`);
     entry.set(key, value);
   }
   if (!changed) return false;
-  if (entry.flow) {
+  if (entry.flow && !rerender) ctx.splices.push(...inPlace);
+  else if (entry.flow) {
     const [start, end] = entry.range ?? [0, 0];
     ctx.splices.push({ start, end, text: renderNode(entry) });
   } else if (inserts.length > 0) {

@@ -7,7 +7,17 @@
  * replacing a map) goes through the `yaml` Document API, which keeps comments and key order.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { isMap, isScalar, isSeq, type Node, parseDocument, Scalar, stringify } from 'yaml';
+import {
+  type Document,
+  isMap,
+  isScalar,
+  isSeq,
+  type Node,
+  parseAllDocuments,
+  parseDocument,
+  Scalar,
+  stringify,
+} from 'yaml';
 
 /** A scalar value an edit sets. */
 export type EditValue = string | number | boolean | null;
@@ -70,6 +80,8 @@ export function setYamlValues(
   updates: ReadonlyArray<{ key: string; value: EditValue }>,
   file: string,
 ): { text: string; changed: boolean } {
+  const all = parseAllDocuments(text, { prettyErrors: false });
+  if (Array.isArray(all) && all.length > 1) return setInDocuments(text, all, updates, file);
   const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors[0]) throw new ValueEditError(`${file} is not valid YAML: ${doc.errors[0].message}`);
   const splices: Array<{ start: number; end: number; text: string }> = [];
@@ -101,4 +113,63 @@ export function setYamlValues(
     if (isDeepStrictEqual(parseDocument(out).toJS(), doc.toJS())) return { text: out, changed: true };
   }
   return { text: doc.toString({ lineWidth: 0 }), changed: true };
+}
+
+/**
+ * {@link setYamlValues} for a file of several documents: each key is set in the first document
+ * that has it, by splicing the scalar in place; nothing is ever re-rendered, so markers (`---`,
+ * `...`) and every other document stay byte for byte. A key no document has, or a value that
+ * cannot be spliced, is refused.
+ */
+function setInDocuments(
+  text: string,
+  docs: Document.Parsed[],
+  updates: ReadonlyArray<{ key: string; value: EditValue }>,
+  file: string,
+): { text: string; changed: boolean } {
+  for (const d of docs) {
+    if (d.errors[0]) throw new ValueEditError(`${file} is not valid YAML: ${d.errors[0].message}`);
+  }
+  const splices: Array<{ start: number; end: number; text: string }> = [];
+  let changed = false;
+  for (const u of updates) {
+    const path = splitKey(u.key);
+    let node: Node | undefined;
+    for (const d of docs) {
+      node = walk(d.contents as Node | null, path, file, u.key);
+      if (node !== undefined) break;
+    }
+    if (node === undefined) {
+      throw new ValueEditError(
+        `${file} holds ${docs.length} YAML documents and none has "${u.key}"; Ferry adds keys to single-document files only, so add the key by hand first`,
+      );
+    }
+    if (isScalar(node) && node.value === u.value) continue;
+    const rendered = isScalar(node) && node.range ? renderLike(node, u.value) : undefined;
+    if (!isScalar(node) || rendered === undefined) {
+      throw new ValueEditError(
+        `${file} holds ${docs.length} YAML documents; "${u.key}" is not a plain or quoted scalar Ferry can replace in place there`,
+      );
+    }
+    changed = true;
+    splices.push({ start: node.range![0], end: node.range![1], text: rendered });
+    node.value = u.value;
+  }
+  if (!changed) return { text, changed: false };
+  let out = text;
+  for (const sp of splices.sort((a, b) => b.start - a.start))
+    out = out.slice(0, sp.start) + sp.text + out.slice(sp.end);
+  const again = parseAllDocuments(out);
+  if (
+    !Array.isArray(again) ||
+    !isDeepStrictEqual(
+      again.map((d) => d.toJS()),
+      docs.map((d) => d.toJS()),
+    )
+  ) {
+    throw new ValueEditError(
+      `${file}: setting ${updates.map((u) => u.key).join(', ')} in place would change more than the values; edit the file by hand`,
+    );
+  }
+  return { text: out, changed: true };
 }

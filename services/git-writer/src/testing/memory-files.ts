@@ -7,6 +7,9 @@ import type { FileOps } from '../edits/apply.ts';
 const under = (dir: string, p: string) => dir === '' || dir === '.' || p.startsWith(`${dir}/`);
 const strip = (p: string) => (p === '.' ? '' : p);
 
+/** The files behind each memory work tree, so a copy can read another one. */
+const backing = new WeakMap<object, Map<string, string>>();
+
 /** File operations over `files` (changed in place). */
 export function memoryFiles(files: Map<string, string>): FileOps {
   const kind = async (p: string) => {
@@ -14,7 +17,7 @@ export function memoryFiles(files: Map<string, string>): FileOps {
     if (files.has(n)) return 'file' as const;
     return [...files.keys()].some((k) => under(n, k)) ? ('dir' as const) : undefined;
   };
-  return {
+  const ops: FileOps = {
     readFile: async (p) => files.get(strip(p)),
     writeFile: async (p, t) => {
       files.set(strip(p), t);
@@ -34,14 +37,18 @@ export function memoryFiles(files: Map<string, string>): FileOps {
       const n = strip(p);
       for (const k of [...files.keys()]) if (k === n || under(n, k)) files.delete(k);
     },
-    copy: async (from, to) => {
+    copy: async (from, to, source) => {
+      const src = source ? backing.get(source) : files;
+      if (!src) throw new Error('copy: the source is not a memory work tree');
       const f = strip(from);
       const t = strip(to);
-      const k = await kind(f);
+      const entries = [...src];
+      const k = src.has(f) ? 'file' : 'dir';
       for (const key of [...files.keys()]) if (key === t || under(t, key)) files.delete(key);
-      if (k === 'file') files.set(t, files.get(f)!);
-      else
-        for (const [key, v] of [...files]) if (under(f, key)) files.set(`${t}/${key.slice(f.length + 1)}`, v);
+      if (k === 'file') files.set(t, src.get(f)!);
+      else for (const [key, v] of entries) if (under(f, key)) files.set(`${t}/${key.slice(f.length + 1)}`, v);
     },
   };
+  backing.set(ops, files);
+  return ops;
 }

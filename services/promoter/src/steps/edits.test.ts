@@ -155,8 +155,8 @@ test('edit step configs are checked, with messages naming the key', async () => 
     },
     {
       uses: 'copy',
-      config: { inPath: './src/a', outPath: './out/a' },
-      message: 'outPath: "./out/a" is in checkout out, inPath in src; Ferry copies within one checkout',
+      config: { inPath: './src/a', outPath: '/out/a' },
+      message: 'outPath: "/out/a" must be relative to the Promotion\'s work tree',
     },
     {
       uses: 'delete',

@@ -124,7 +124,10 @@ export const fileWrite: StepRunner = {
 
 const CopySchema = Type.Object({ inPath: Path, outPath: Path }, { additionalProperties: false });
 
-/** `copy`: copies a file or directory; both paths must be in the same checkout. */
+/**
+ * `copy`: copies a file or directory. From another checkout (a commit or tag of the Freight, say)
+ * the edit names it in `fromCheckout`; git-writer materialises that checkout when it pushes.
+ */
 export const copy: StepRunner = {
   uses: 'copy',
   defaultTimeoutMs: 60_000,
@@ -132,16 +135,17 @@ export const copy: StepRunner = {
     const cfg = stepConfig(CopySchema, this.uses, ctx.config);
     const from = locate(ctx.workspace, cfg.inPath, 'inPath');
     const to = locate(ctx.workspace, cfg.outPath, 'outPath');
-    if (from.checkout.path !== to.checkout.path) {
+    if (to.checkout.commit || to.checkout.tag) {
       throw new Error(
-        `outPath: "${cfg.outPath}" is in checkout ${to.checkout.path}, inPath in ${from.checkout.path}; Ferry copies within one checkout`,
+        `outPath: "${cfg.outPath}" is in the read-only checkout ${to.checkout.path} (a commit or tag); copy into a branch checkout`,
       );
     }
     ctx.workspace.edits.push({
-      checkout: from.checkout.path,
+      checkout: to.checkout.path,
       kind: 'copy',
       inPath: from.repoPath,
       outPath: to.repoPath,
+      ...(from.checkout.path !== to.checkout.path ? { fromCheckout: from.checkout.path } : {}),
     });
     return { status: 'Succeeded' };
   },

@@ -7,6 +7,7 @@ import { gitCommit } from './git-commit.ts';
 import { gitMergePR } from './git-merge-pr.ts';
 import { gitOpenPR } from './git-open-pr.ts';
 import { gitPush } from './git-push.ts';
+import { gitTag } from './git-tag.ts';
 import { gitWaitForPR } from './git-wait-for-pr.ts';
 import { http } from './http.ts';
 import { kustomizeSetImage } from './kustomize-set-image.ts';
@@ -26,6 +27,7 @@ export const BUILTIN_STEPS: readonly StepRunner[] = [
   gitClear,
   gitCommit,
   gitPush,
+  gitTag,
   gitOpenPR,
   gitWaitForPR,
   gitMergePR,
