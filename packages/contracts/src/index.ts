@@ -86,6 +86,7 @@ export {
   TestSubscriptionsRequestSchema,
 } from './requests.ts';
 export type {
+  AutoPromotionHold,
   ChartSubscription,
   DiscoveredCharts,
   DiscoveredCommit,
@@ -129,7 +130,6 @@ export type {
   WebhookProviderConfig,
   WebhookReceiverConfig,
   WebhookReceiverDetails,
-  AutoPromotionHold,
 } from './resources.ts';
 export {
   AutoPromotionSelectionPolicy,

@@ -598,9 +598,15 @@ function parseRequests(ctx: Ctx, v: unknown): FreightRequest[] {
     // Kargo's Stage webhook: MatchUpstream follows exactly one upstream Stage, never the Warehouse.
     if (policy === 'MatchUpstream') {
       if (direct)
-        ctx.problem(policyPath, 'MatchUpstream cannot be used with direct: true (Freight straight from the Warehouse)');
+        ctx.problem(
+          policyPath,
+          'MatchUpstream cannot be used with direct: true (Freight straight from the Warehouse)',
+        );
       if (stages.length !== 1)
-        ctx.problem(policyPath, `MatchUpstream needs exactly one upstream Stage in stages (found ${stages.length})`);
+        ctx.problem(
+          policyPath,
+          `MatchUpstream needs exactly one upstream Stage in stages (found ${stages.length})`,
+        );
     }
     if (!direct && stages.length === 0)
       ctx.problem(sp, 'needs direct: true or at least one upstream Stage in stages');

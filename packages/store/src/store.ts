@@ -1047,7 +1047,12 @@ export class Store {
   }
 
   /** Sets (a hand-picked Freight) or releases (the candidate promoted again) one origin's hold. */
-  async setStageHold(project: string, stage: string, origin: string, hold: AutoPromotionHold | null): Promise<void> {
+  async setStageHold(
+    project: string,
+    stage: string,
+    origin: string,
+    hold: AutoPromotionHold | null,
+  ): Promise<void> {
     if (hold) await this.redis.hset(Keys.stageHolds(project, stage), origin, JSON.stringify(hold));
     else await this.redis.hdel(Keys.stageHolds(project, stage), origin);
   }

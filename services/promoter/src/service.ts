@@ -2,6 +2,9 @@ import { isFinished } from '@ferry/analysis';
 import type { Freight, Promotion, Stage } from '@ferry/contracts';
 import { isTerminalPhase, KARGO_API_VERSION } from '@ferry/contracts';
 import { autoPromotionEnabled, freightAvailability, inflateTaskSteps, stagesFedBy } from '@ferry/kargo';
+import { recordPromotionFinished, recordQueue } from '@ferry/metrics';
+import { contextFromTraceparent, traceparentOf, withSpan } from '@ferry/observability';
+import { every, type RunningService, type ServiceDeps } from '@ferry/runtime';
 import {
   AUTO_PROMOTION_ACTOR,
   candidateFor,
@@ -10,9 +13,6 @@ import {
   originKey,
   selectionPolicyOf,
 } from './auto-promotion.ts';
-import { recordPromotionFinished, recordQueue } from '@ferry/metrics';
-import { contextFromTraceparent, traceparentOf, withSpan } from '@ferry/observability';
-import { every, type RunningService, type ServiceDeps } from '@ferry/runtime';
 import { advancePromotion } from './execute.ts';
 import { promotionNameFor, stageOfPromotion } from './names.ts';
 import { startPlanResponder } from './plan.ts';
@@ -107,7 +107,11 @@ export async function startPromoter(
   };
 
   /** The auto-promotion candidate of one origin of a Stage (NewestFreight or MatchUpstream). */
-  const candidateOf = async (project: string, stage: Stage, warehouse: string): Promise<string | undefined> => {
+  const candidateOf = async (
+    project: string,
+    stage: Stage,
+    warehouse: string,
+  ): Promise<string | undefined> => {
     const request = stage.spec.requestedFreight.find((r) => r.origin.name === warehouse);
     if (!request) return undefined;
     const all = await store.listFreight(project, warehouse);
@@ -116,7 +120,9 @@ export async function startPromoter(
     const upstream = request.sources.stages[0];
     if (selectionPolicyOf(request) === 'MatchUpstream' && upstream) {
       const ids = new Set(all.map((f) => f.metadata.name));
-      upstreamCurrent = (await store.stageHistory(project, upstream)).find((h) => ids.has(h.freight))?.freight;
+      upstreamCurrent = (await store.stageHistory(project, upstream)).find((h) =>
+        ids.has(h.freight),
+      )?.freight;
     }
     return candidateFor({ request, available, ...(upstreamCurrent ? { upstreamCurrent } : {}) });
   };
@@ -469,8 +475,12 @@ export async function startPromoter(
       const holds = await store.getStageHolds(project, stage.metadata.name);
       let round = 0;
       if (request && selectionPolicyOf(request) === 'MatchUpstream') {
-        const ids = new Set((await store.listFreight(project, freight.origin.name)).map((f) => f.metadata.name));
-        const current = (await store.stageHistory(project, stage.metadata.name)).find((h) => ids.has(h.freight));
+        const ids = new Set(
+          (await store.listFreight(project, freight.origin.name)).map((f) => f.metadata.name),
+        );
+        const current = (await store.stageHistory(project, stage.metadata.name)).find((h) =>
+          ids.has(h.freight),
+        );
         const hold = holds[originKey(freight.origin.name)];
         const verdict = decideAutoPromotion({
           freight: freightId,
@@ -480,7 +490,10 @@ export async function startPromoter(
           earlier: history.filter((p) => p.spec.freight === freightId).map((p) => p.status.phase),
         });
         if (!verdict.promote) {
-          log.debug({ project, stage: stage.metadata.name, freight: freightId, reason: verdict.reason }, 'not auto-promoted');
+          log.debug(
+            { project, stage: stage.metadata.name, freight: freightId, reason: verdict.reason },
+            'not auto-promoted',
+          );
           continue;
         }
         round = verdict.round;
