@@ -197,6 +197,23 @@ export class SecretStore {
   }
 
   /**
+   * A Secret for promotion expressions (`secret('name')`): its data when it is labelled
+   * `kargo.akuity.io/cred-type: generic`, as Kargo requires; `not-generic` when it exists without that
+   * label; undefined when there is none. Throws when the value does not open.
+   */
+  async getGeneric(
+    project: string,
+    name: string,
+  ): Promise<Record<string, string> | 'not-generic' | undefined> {
+    if (!this.#key) return undefined;
+    const raw = await this.#redis.get(secretKey(project, name));
+    if (raw === null) return undefined;
+    const sealed = JSON.parse(raw) as Sealed;
+    if (sealed.labels?.[CREDENTIAL_TYPE_LABEL] !== 'generic') return 'not-generic';
+    return this.#open(project, name, sealed);
+  }
+
+  /**
    * The credentials of Project `project` for repository `repoURL` of `type`, or undefined when no
    * Secret matches (Kargo's order: exact URL matches, then regular expressions, each by Secret name).
    * Credentials are never returned for a plain `http://` URL to a host other than a loopback one.

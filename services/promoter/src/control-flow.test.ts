@@ -198,3 +198,24 @@ test('set-metadata merges values on the Promotion status', async () => {
   const { status } = await advance(promotion(steps));
   assert.deepEqual(status.metadata, { 'Stage/prod': { a: 1, b: 2 } });
 });
+
+test("secret('name') reads the Project's generic Secret through the result port, once per name", async () => {
+  const asked: string[] = [];
+  const withSecrets: ResultPort = {
+    ...results,
+    secret: async (name) => {
+      asked.push(name);
+      return name === 'slack' ? { token: 's3cret' } : undefined;
+    },
+  };
+  const r = await advancePromotion(
+    promotion([out('a', "${{ secret('slack').token }}"), out('b', "x-${{ secret('slack').token }}")]),
+    freight,
+    withSecrets,
+    t0,
+    defaults,
+  );
+  assert.deepEqual(asked, ['slack']);
+  assert.equal(r.status.phase, 'Succeeded');
+  assert.deepEqual(r.status.state.b, { value: 'x-s3cret' });
+});

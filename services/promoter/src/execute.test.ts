@@ -165,7 +165,7 @@ test('outcomes map to distinct phases', async () => {
       steps: [{ uses: 'git-clone', config: { repoURL: '${{ env("X") }}', checkout: [] } }],
       phase: 'Errored',
       message:
-        'step 1 git-clone (step-0): steps[0].config.repoURL: unknown function "env" in expression (known: quote, imageFrom, commitFrom, chartFrom, warehouse, semverParse, semverDiff, success, failure, always, status)',
+        'step 1 git-clone (step-0): steps[0].config.repoURL: unknown function "env" in expression (known: quote, imageFrom, commitFrom, chartFrom, warehouse, secret, semverParse, semverDiff, success, failure, always, status)',
     },
   ];
   for (const c of cases) {

@@ -13,6 +13,7 @@ import {
   evaluateCondition,
   evaluateVars,
   type StepOutcome,
+  secretNames,
 } from './expressions.ts';
 import { stepRegistry } from './steps/registry.ts';
 import type { ResultPort, StepCommand, StepPorts, StepResult } from './steps/types.ts';
@@ -69,6 +70,14 @@ export async function advancePromotion(
   }
   status.workspace ??= emptyWorkspace();
   const steps = promotion.spec.steps;
+  // Expressions evaluate synchronously: the Secrets they name are read once, up front.
+  const secrets: Record<string, Readonly<Record<string, string>> | 'not-generic'> = {};
+  if (results.secret) {
+    for (const name of secretNames(promotion.spec)) {
+      const found = await results.secret(name);
+      if (found !== undefined) secrets[name] = found;
+    }
+  }
   const ctx = {
     project,
     stage: promotion.spec.stage,
@@ -108,6 +117,7 @@ export async function advancePromotion(
         images: freight.images,
         commits: freight.commits,
         charts: freight.charts,
+        secrets,
         steps: outcomes(i),
         // A step inflated from a PromotionTask sees its sibling steps' outputs as `task.outputs`.
         ...(alias.includes(TASK_ALIAS_SEPARATOR)

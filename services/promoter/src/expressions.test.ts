@@ -1,7 +1,13 @@
 /* biome-ignore-all lint/suspicious/noTemplateCurlyInString: Kargo expressions, evaluated by Ferry */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type ExpressionScope, evaluate, evaluateCondition, evaluateVars } from './expressions.ts';
+import {
+  type ExpressionScope,
+  evaluate,
+  evaluateCondition,
+  evaluateVars,
+  secretNames,
+} from './expressions.ts';
 
 const scope: ExpressionScope = {
   ctx: { project: 'demo', stage: 'prod', targetFreight: { alias: 'wild-otter' } },
@@ -63,7 +69,7 @@ test('evaluate: errors name the place and the problem', () => {
     ['${{ nope.x }}', 'config: unknown name "nope" in expression (known: ctx, vars, outputs)'],
     [
       '${{ env("HOME") }}',
-      'config: unknown function "env" in expression (known: quote, imageFrom, commitFrom, chartFrom, warehouse, semverParse, semverDiff, success, failure, always, status)',
+      'config: unknown function "env" in expression (known: quote, imageFrom, commitFrom, chartFrom, warehouse, secret, semverParse, semverDiff, success, failure, always, status)',
     ],
     ['${{ 1 + }}', 'config: expression "1 +" is not valid: Unexpected end of expression: 1 +'],
     [
@@ -128,4 +134,33 @@ test('evaluateVars: in order, later ones see earlier ones, inner ones shadow', (
     repo: 'registry.example/app',
     full: 'registry.example/app:v1.2.3',
   });
+});
+
+test('secret(): the data of a generic Secret the Promotion names; clear errors otherwise', () => {
+  const withSecrets: ExpressionScope = {
+    ...scope,
+    secrets: { 'slack-token': { token: 's3cret' }, 'git-creds': 'not-generic' },
+  };
+  assert.equal(evaluate("${{ secret('slack-token').token }}", withSecrets), 's3cret');
+  assert.throws(() => evaluate("${{ secret('git-creds').password }}", withSecrets), {
+    message:
+      'config: expression "secret(\'git-creds\').password" failed: secret: Secret "git-creds" is not labelled kargo.akuity.io/cred-type: generic; only such Secrets are readable by expressions',
+  });
+  assert.throws(() => evaluate("${{ secret('nope').x }}", withSecrets), {
+    message:
+      'config: expression "secret(\'nope\').x" failed: secret: no Secret "nope" in this Project; apply one labelled kargo.akuity.io/cred-type: generic with ferry apply (the name must be a quoted string)',
+  });
+});
+
+test('secretNames: quoted names in any config, once each, sorted', () => {
+  assert.deepEqual(
+    secretNames({
+      steps: [
+        { config: { headers: [{ value: "Bearer ${{ secret('b').token }}" }] } },
+        { config: { url: '${{ secret("a").url }}', again: "${{ secret( 'b' ).token }}" } },
+        { config: { dynamic: '${{ secret(vars.name).x }}' } },
+      ],
+    }),
+    ['a', 'b'],
+  );
 });

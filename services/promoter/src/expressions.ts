@@ -33,8 +33,26 @@ export interface ExpressionScope {
   charts?: readonly FreightChart[];
   /** The steps before this one, for `success()`, `failure()` and `status()`. */
   steps?: readonly StepOutcome[];
+  /**
+   * The Project's generic Secrets the Promotion names (`secret('name')`), by name: their data, or
+   * `not-generic` for a Secret without the `kargo.akuity.io/cred-type: generic` label. A name absent
+   * here has no Secret.
+   */
+  secrets?: Readonly<Record<string, Readonly<Record<string, string>> | 'not-generic'>>;
   /** Further names one step's own expressions may start from (the `http` step's `response`). */
   locals?: Record<string, unknown>;
+}
+
+/**
+ * The Secret names a Promotion's expressions read with `secret('name')` (quoted names only; a name
+ * computed at run time cannot be loaded ahead and is reported as missing).
+ */
+export function secretNames(value: unknown): string[] {
+  const names = new Set<string>();
+  for (const m of JSON.stringify(value ?? null).matchAll(/secret\(\s*\\?['"]([^'"\\]+)\\?['"]\s*\)/g)) {
+    names.add(m[1]!);
+  }
+  return [...names].sort();
 }
 
 /** The names an expression may start from. */
@@ -118,6 +136,20 @@ function functions(scope: ExpressionScope): Record<string, (...args: unknown[]) 
       return { ...chart, RepoURL: chart.repoURL, Name: chart.name, Version: chart.version };
     },
     warehouse: (name) => ({ kind: 'Warehouse', name: String(name) }),
+    secret: (name) => {
+      const found = scope.secrets?.[String(name)];
+      if (found === 'not-generic') {
+        throw new Error(
+          `secret: Secret "${String(name)}" is not labelled kargo.akuity.io/cred-type: generic; only such Secrets are readable by expressions`,
+        );
+      }
+      if (found === undefined) {
+        throw new Error(
+          `secret: no Secret "${String(name)}" in this Project; apply one labelled kargo.akuity.io/cred-type: generic with ferry apply (the name must be a quoted string)`,
+        );
+      }
+      return { ...found };
+    },
     semverParse: (v) => {
       const p = version(v, 'semverParse');
       return {

@@ -5,6 +5,7 @@ import { autoPromotionEnabled, freightAvailability, inflateTaskSteps, stagesFedB
 import { recordPromotionFinished, recordQueue } from '@ferry/metrics';
 import { contextFromTraceparent, traceparentOf, withSpan } from '@ferry/observability';
 import { every, type RunningService, type ServiceDeps } from '@ferry/runtime';
+import { SecretStore } from '@ferry/store';
 import {
   AUTO_PROMOTION_ACTOR,
   candidateFor,
@@ -37,6 +38,8 @@ export async function startPromoter(
   options: PromoterOptions = {},
 ): Promise<RunningService> {
   const { bus, store, log, config } = deps;
+  // `secret('name')` in promotion expressions reads the Project's generic Secrets (encrypted at rest).
+  const secrets = new SecretStore(store.redis, config.encryptionKey);
   const clock = options.clock ?? (() => new Date());
   const dirtyKey = (p: string, s: string) => `ferry:promoter:dirty:${p}/${s}`;
   const verifier = new Verifier({ store, bus, log });
@@ -360,6 +363,7 @@ export async function startPromoter(
               gitWrite: (id) => store.getGitWrite(id),
               argocdOp: (id) => store.getArgoCDOp(id),
               approvals: (name) => store.promotionApprovals(project, name),
+              secret: (name) => secrets.getGeneric(project, name),
             },
             now,
             { argocdTimeoutSeconds: config.argocdTimeoutSeconds },

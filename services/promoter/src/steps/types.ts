@@ -39,6 +39,11 @@ export interface ResultPort {
   approvals?(
     promotion: string,
   ): Promise<Array<{ by: string; at: string; reject?: boolean; reason?: string }>>;
+  /**
+   * A Secret of this Project for `secret('name')`: its data when labelled `kargo.akuity.io/cred-type:
+   * generic`, `not-generic` without that label, undefined when there is none; absent in fakes that need none.
+   */
+  secret?(name: string): Promise<Readonly<Record<string, string>> | 'not-generic' | undefined>;
 }
 
 /** A command a step asks the promoter to publish (idempotent by `msgId`). */
