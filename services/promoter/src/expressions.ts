@@ -148,7 +148,7 @@ function functions(scope: ExpressionScope): Record<string, (...args: unknown[]) 
           `secret: no Secret "${String(name)}" in this Project; apply one labelled kargo.akuity.io/cred-type: generic with ferry apply (the name must be a quoted string)`,
         );
       }
-      return { ...found };
+      return found;
     },
     semverParse: (v) => {
       const p = version(v, 'semverParse');

@@ -234,6 +234,21 @@ describe('planSteps', () => {
   });
 });
 
+test("secret('name') reads *** in a dry run, never the Secret", async () => {
+  const steps: PromotionStep[] = [
+    {
+      uses: 'http',
+      config: {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a Kargo expression
+        url: "https://hooks.example/${{ secret('slack').path }}",
+      },
+    },
+  ];
+  const plan = await planSteps(input(steps), fakeDiff());
+  assert.equal(plan.steps[0]!.action, 'would-run');
+  assert.equal((plan.steps[0]!.config as { url: string }).url, 'https://hooks.example/***');
+});
+
 describe('redactConfig', () => {
   const cases: Array<[string, unknown, unknown]> = [
     [

@@ -46,6 +46,7 @@ import {
   evaluateCondition,
   evaluateVars,
   type StepOutcome,
+  secretNames,
 } from './expressions.ts';
 import { stepRegistry } from './steps/registry.ts';
 import type { ResultPort, StepContext } from './steps/types.ts';
@@ -177,6 +178,13 @@ export async function planSteps(
       Object.assign(entry, { action, ...extra });
       statuses[i] = status;
     };
+    // A dry run never reads Secrets: every key of a Secret the template names reads `***`.
+    const redactedSecrets = Object.fromEntries(
+      secretNames(steps).map((n) => [
+        n,
+        new Proxy({}, { get: (_t, k) => (typeof k === 'string' ? '***' : undefined) }),
+      ]),
+    );
     const outcomes: StepOutcome[] = steps.slice(0, i).map((s, j) => ({
       alias: s.as ?? `step-${j}`,
       status: statuses[j] ?? 'Pending',
@@ -191,6 +199,8 @@ export async function planSteps(
         outputs: state,
         images: freight.images,
         commits: freight.commits,
+        charts: freight.charts,
+        secrets: redactedSecrets,
         steps: outcomes,
         ...(alias.includes(TASK_ALIAS_SEPARATOR)
           ? { locals: { task: { outputs: taskOutputs(alias, state) } } }
