@@ -1,24 +1,26 @@
 /**
  * A Project's page: the Freight timeline across the top, the pipeline graph below it, and the
- * promote flow (pick Freight then a Stage, or a Stage's Promote button then Freight). Everything
- * is kept live by four watched lists.
+ * promote flow (pick Freight then a Stage, or a Stage's Promote button then Freight; a dry run is
+ * shown before the user confirms). Everything is kept live by four watched lists.
  */
 import type { Freight, Promotion, Stage, Warehouse } from '@ferry/contracts';
 import { useMemo, useState } from 'preact/hooks';
+import { approvalGateOf, hasRole, needsRoleTooltip } from '../src/gates.ts';
 import {
   CARD,
   currentFreightOf,
   freightTag,
+  healthToneOf,
   layoutPipeline,
   newestFirst,
   stageColours,
-  healthToneOf,
   stagePromotion,
-  stagesHolding,
   toneOf,
 } from '../src/model.ts';
-import { ApiError, postJSON, projectPath, useWatch } from './api.ts';
-import { StageDrawer, WarehouseDrawer } from './Drawers.tsx';
+import { ApiError, postJSON, projectPath, useIdentity, useWatch } from './api.ts';
+import { FreightDrawer, StageDrawer, WarehouseDrawer } from './Drawers.tsx';
+import { PromoteDialog } from './PromoteDialog.tsx';
+import { FreightTimeline } from './Timeline.tsx';
 
 /** What the page says after an action: the api's own message on failure. */
 export interface Notice {
@@ -26,7 +28,7 @@ export interface Notice {
   text: string;
 }
 
-type Drawer = { kind: 'Stage' | 'Warehouse'; name: string } | undefined;
+type Drawer = { kind: 'Stage' | 'Warehouse' | 'Freight'; name: string } | undefined;
 
 /** The page of one Project. */
 export function ProjectPage({ project }: { project: string }) {
@@ -39,9 +41,18 @@ export function ProjectPage({ project }: { project: string }) {
   const [promotingTo, setPromotingTo] = useState<string>();
   const [notice, setNotice] = useState<Notice>();
   const [drawer, setDrawer] = useState<Drawer>();
+  // The promote confirmation being shown (with its dry run); undefined when none is.
+  const [confirming, setConfirming] = useState<{ stage: string; freight: string }>();
+  const identity = useIdentity();
+  const canPromote = hasRole(identity, project, 'promoter');
+  const promoteDenied = canPromote
+    ? undefined
+    : identity
+      ? needsRoleTooltip(project, 'promoter')
+      : 'checking your roles…';
 
-  const stageList = [...stages.items.values()];
-  const freightList = newestFirst([...freight.items.values()]);
+  const stageList = useMemo(() => [...stages.items.values()], [stages.items]);
+  const freightList = useMemo(() => newestFirst([...freight.items.values()]), [freight.items]);
   const promotionList = [...promotions.items.values()];
   const layout = useMemo(
     () => layoutPipeline([...warehouses.items.values()], stageList),
@@ -50,10 +61,15 @@ export function ProjectPage({ project }: { project: string }) {
   const colours = useMemo(() => stageColours(layout), [layout]);
   const error = warehouses.error ?? stages.error ?? freight.error ?? promotions.error;
 
-  const promote = async (stage: string, freightId: string) => {
-    const f = freight.items.get(freightId);
+  // Picking a Freight and a Stage opens the confirmation; its Promote button calls promote.
+  const confirm = (stage: string, freightId: string) => {
     setSelected(undefined);
     setPromotingTo(undefined);
+    setConfirming({ stage, freight: freightId });
+  };
+  const promote = async (stage: string, freightId: string) => {
+    const f = freight.items.get(freightId);
+    setConfirming(undefined);
     try {
       const p = await postJSON<Promotion>(`${base}/promotions`, { stage, freight: freightId });
       setNotice({
@@ -65,11 +81,11 @@ export function ProjectPage({ project }: { project: string }) {
     }
   };
   const onFreight = (id: string) => {
-    if (promotingTo) void promote(promotingTo, id);
+    if (promotingTo) confirm(promotingTo, id);
     else setSelected((s) => (s === id ? undefined : id));
   };
   const onPromote = (stage: string) => {
-    if (selected) void promote(stage, selected);
+    if (selected) confirm(stage, selected);
     else setPromotingTo((s) => (s === stage ? undefined : stage));
   };
   const selectedFreight = selected ? freight.items.get(selected) : undefined;
@@ -90,6 +106,16 @@ export function ProjectPage({ project }: { project: string }) {
           {selectedFreight
             ? `Freight ${selectedFreight.alias} selected: press Promote on a Stage.`
             : `Pick the Freight to promote to ${promotingTo}.`}
+          {selectedFreight && (
+            <button
+              type="button"
+              class="link"
+              data-freight-details
+              onClick={() => setDrawer({ kind: 'Freight', name: selectedFreight.metadata.name })}
+            >
+              details, approve or reject
+            </button>
+          )}
           <button
             type="button"
             class="link"
@@ -105,51 +131,14 @@ export function ProjectPage({ project }: { project: string }) {
       <section class="timeline" aria-label="Freight timeline">
         <h2>Freight</h2>
         {freight.synced && freightList.length === 0 && <p class="muted">No Freight discovered yet.</p>}
-        <ol class="chips">
-          {freightList.map((f) => {
-            const inStages = stagesHolding(f, stageList);
-            const verified = Object.keys(f.status?.verifiedIn ?? {});
-            return (
-              <li key={f.metadata.name}>
-                <button
-                  type="button"
-                  class={`chip${selected === f.metadata.name ? ' selected' : ''}${promotingTo ? ' pickable' : ''}`}
-                  data-freight={f.alias}
-                  title={`${f.metadata.name}\n${f.images.map((i) => `${i.repoURL}:${i.tag}`).join('\n')}`}
-                  onClick={() => onFreight(f.metadata.name)}
-                >
-                  <span class="alias">{f.alias}</span>
-                  <span class="tag">{freightTag(f)}</span>
-                  <span class="marks">
-                    {inStages.map((s) => (
-                      <span
-                        key={s}
-                        class="mark in"
-                        data-in={s}
-                        style={{ background: colours.get(s) ?? '#64748b' }}
-                        title={`in ${s}`}
-                      >
-                        {s}
-                      </span>
-                    ))}
-                    {verified
-                      .filter((s) => !inStages.includes(s))
-                      .map((s) => (
-                        <span
-                          key={s}
-                          class="mark verified"
-                          style={{ borderColor: colours.get(s) ?? '#64748b' }}
-                          title={`verified in ${s}`}
-                        >
-                          ✓ {s}
-                        </span>
-                      ))}
-                  </span>
-                </button>
-              </li>
-            );
-          })}
-        </ol>
+        <FreightTimeline
+          freight={freightList}
+          stages={stageList}
+          colours={colours}
+          selected={selected}
+          picking={!!promotingTo}
+          onPick={onFreight}
+        />
       </section>
       <section class="pipeline" aria-label="Pipeline">
         <h2>Pipeline</h2>
@@ -204,6 +193,7 @@ export function ProjectPage({ project }: { project: string }) {
                 promotions={promotionList}
                 armed={!!selected}
                 picking={promotingTo === n.name}
+                promoteDenied={promoteDenied}
                 onPromote={() => onPromote(n.name)}
                 onOpen={() => setDrawer({ kind: 'Stage', name: n.name })}
               />
@@ -216,7 +206,30 @@ export function ProjectPage({ project }: { project: string }) {
           project={project}
           stage={drawer.name}
           freight={freight.items}
+          stageObject={stages.items.get(drawer.name)}
+          identity={identity}
           onClose={() => setDrawer(undefined)}
+        />
+      )}
+      {drawer?.kind === 'Freight' && freight.items.get(drawer.name) && (
+        <FreightDrawer
+          project={project}
+          freight={freight.items.get(drawer.name)!}
+          stages={layout.nodes.filter((n) => n.kind === 'Stage').map((n) => n.name)}
+          identity={identity}
+          onNotice={setNotice}
+          onClose={() => setDrawer(undefined)}
+        />
+      )}
+      {confirming && (
+        <PromoteDialog
+          base={base}
+          stage={confirming.stage}
+          freightId={confirming.freight}
+          freight={freight.items.get(confirming.freight)}
+          denied={promoteDenied}
+          onConfirm={() => void promote(confirming.stage, confirming.freight)}
+          onClose={() => setConfirming(undefined)}
         />
       )}
       {drawer?.kind === 'Warehouse' && warehouses.items.get(drawer.name) && (
@@ -276,6 +289,8 @@ function StageCard(props: {
   promotions: Promotion[];
   armed: boolean;
   picking: boolean;
+  /** Why the caller may not promote (tooltip of the disabled button); absent when it may. */
+  promoteDenied: string | undefined;
   onPromote: () => void;
   onOpen: () => void;
 }) {
@@ -284,6 +299,8 @@ function StageCard(props: {
   const current = currentId ? props.freight.get(currentId) : undefined;
   const promo = stagePromotion(stage, props.promotions);
   const tone = toneOf(promo?.phase);
+  const newest = promo ? props.promotions.find((p) => p.metadata.name === promo.name) : undefined;
+  const gate = newest ? approvalGateOf(newest) : undefined;
   return (
     // biome-ignore lint/a11y/useSemanticElements: a card holding a button cannot itself be a button
     <div
@@ -298,16 +315,19 @@ function StageCard(props: {
       <div class="card-head">
         <span class="dot" style={{ background: props.colour }} />
         <span class="name">{stage.metadata.name}</span>
-        <button
-          type="button"
-          class="promote"
-          onClick={(e) => {
-            e.stopPropagation();
-            props.onPromote();
-          }}
-        >
-          Promote
-        </button>
+        <span title={props.promoteDenied ?? ''}>
+          <button
+            type="button"
+            class="promote"
+            disabled={props.promoteDenied !== undefined}
+            onClick={(e) => {
+              e.stopPropagation();
+              props.onPromote();
+            }}
+          >
+            Promote
+          </button>
+        </span>
       </div>
       <div class="card-body current" data-current>
         {current ? (
@@ -325,12 +345,24 @@ function StageCard(props: {
           <span class={`badge ${tone}`} data-phase={promo.phase} title={promo.message ?? promo.name}>
             {(promo.phase === 'Running' || promo.phase === 'Pending') && <span class="spinner" />}
             {promo.phase}
-            {promo.phase !== 'Succeeded' && promo.freight !== currentId && props.freight.get(promo.freight)
+            {!gate &&
+            promo.phase !== 'Succeeded' &&
+            promo.freight !== currentId &&
+            props.freight.get(promo.freight)
               ? ` → ${props.freight.get(promo.freight)!.alias}`
               : ''}
           </span>
         ) : (
           <span class="badge neutral">never promoted</span>
+        )}
+        {gate && (
+          <span
+            class="badge small waiting"
+            data-gate={`${gate.approvedBy.length}/${gate.needed}`}
+            title="waiting for approval: open the Stage to approve or reject"
+          >
+            approval {gate.approvedBy.length}/{gate.needed}
+          </span>
         )}
         {stage.status?.health && (
           <span

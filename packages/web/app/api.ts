@@ -3,6 +3,7 @@
  * `useWatch`, a live map of a list kept current over Server-Sent Events (no polling).
  */
 import { useEffect, useState } from 'preact/hooks';
+import type { Identity } from '../src/gates.ts';
 
 /** An api answer that was not 2xx, with the api's stable code and message. */
 export class ApiError extends Error {
@@ -124,4 +125,29 @@ export function useWatch<T extends Named>(path: string | undefined): Watched<T> 
     return () => source.close();
   }, [path]);
   return state;
+}
+
+/**
+ * Who the browser's token belongs to and its roles (`GET /api/v1/whoami`), read again when the
+ * token changes. Undefined until the api answers (or when it refuses): the UI then allows nothing
+ * that needs a role, and the api would refuse it anyway.
+ */
+export function useIdentity(): Identity | undefined {
+  const [identity, setIdentity] = useState<Identity>();
+  useEffect(() => {
+    let live = true;
+    // Plain fetch: a 401 here must not fire AUTH_CHANGED, which would call this again.
+    const load = () =>
+      void fetch('/api/v1/whoami', { headers: authHeaders() })
+        .then(async (res) => (res.ok ? ((await res.json()) as Identity) : undefined))
+        .catch(() => undefined)
+        .then((id) => live && setIdentity(id));
+    load();
+    window.addEventListener(AUTH_CHANGED, load);
+    return () => {
+      live = false;
+      window.removeEventListener(AUTH_CHANGED, load);
+    };
+  }, []);
+  return identity;
 }
