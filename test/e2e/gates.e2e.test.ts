@@ -141,6 +141,15 @@ test('a two-approver gate: one approval keeps it Running, a second user lets it 
     return p.status.message === 'waiting for approval (1/2: api)' ? p : undefined;
   });
   assert.equal(one.status.phase, 'Running');
+  const listed = await fetch(`${ferry.server}/api/v1/projects/${project}/promotions/${name}/approvals`, {
+    headers: { authorization: `Bearer ${ferry.token}` },
+  });
+  assert.equal(listed.status, 200);
+  const { approvals } = (await listed.json()) as { approvals: Array<{ by: string; reject?: boolean }> };
+  assert.deepEqual(
+    approvals.map((a) => [a.by, a.reject === true]),
+    [['api', false]],
+  );
   // The same user again changes nothing; a second user (a promoter token for bob) completes it.
   await ok('approve', 'promotion', name, '-p', project);
   const tokenRes = await fetch(`${ferry.server}/api/v1/tokens`, {

@@ -17,7 +17,7 @@ import {
   rejectionsOf,
 } from '../src/gates.ts';
 import { formatDuration, freightTag, healthToneOf, toneOf } from '../src/model.ts';
-import { ApiError, postJSON, projectPath, useWatch } from './api.ts';
+import { ApiError, getJSON, postJSON, projectPath, useWatch } from './api.ts';
 import type { Notice } from './ProjectPage.tsx';
 
 /** Re-renders every second while something runs, so running durations count up. */
@@ -227,9 +227,26 @@ function GatePanel(props: {
   denied: string | undefined;
   onNotice: (text: string) => void;
 }) {
-  const { gate } = props;
   const [comment, setComment] = useState('');
   const [busy, setBusy] = useState(false);
+  // The recorded decisions are the authority on who approved; the step's message (what `gate` was
+  // read from) only stands in until they arrive, or if the api cannot list them.
+  const [recorded, setRecorded] = useState<string[] | undefined>(undefined);
+  const seen = props.gate.approvedBy.join(',');
+  useEffect(() => {
+    let live = true;
+    getJSON<{ approvals: Array<{ by: string; reject?: boolean }> }>(
+      `${props.base}/promotions/${encodeURIComponent(props.promotion)}/approvals`,
+    )
+      .then((r) => {
+        if (live) setRecorded(r.approvals.filter((a) => !a.reject).map((a) => a.by));
+      })
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [props.base, props.promotion, seen]);
+  const gate = recorded ? { ...props.gate, approvedBy: recorded } : props.gate;
   const mine = props.identity !== undefined && gate.approvedBy.includes(props.identity.subject);
   const decide = async (verb: 'approve' | 'reject') => {
     setBusy(true);

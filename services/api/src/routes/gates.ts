@@ -12,7 +12,8 @@ const ReasonBody = {
 
 /**
  * Approval gates: `POST .../promotions/:name/approve` and `.../reject` record a user's decision on
- * a Promotion with a `wait-for-approval` step (the promoter stores it and looks at the Stage again).
+ * a Promotion with a `wait-for-approval` step (the promoter stores it and looks at the Stage again);
+ * `GET .../promotions/:name/approvals` lists the decisions recorded so far.
  */
 export const gateRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
   const { store, bus } = deps;
@@ -60,6 +61,31 @@ export const gateRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { d
       );
       return { promotion: name, by, [reject ? 'rejected' : 'approved']: 'requested' };
     };
+
+  app.get<{ Params: { project: string; name: string } }>(
+    '/projects/:project/promotions/:name/approvals',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: "The decisions recorded on a Promotion's wait-for-approval step, in the order they came",
+        params: NamedParams,
+        response: { 200: Obj },
+      },
+    },
+    async (req) => {
+      const { project, name } = req.params;
+      if (!(await store.getPromotion(project, name))) {
+        throw new FerryError(
+          'FERRY_ERR_PROMOTION_NOT_FOUND',
+          `Promotion "${name}" not found in Project "${project}"`,
+        );
+      }
+      const decisions = (await store.promotionApprovals(project, name)).sort((a, b) =>
+        a.at.localeCompare(b.at),
+      );
+      return { promotion: name, approvals: decisions };
+    },
+  );
 
   for (const reject of [false, true]) {
     app.post<{ Params: { project: string; name: string }; Body: { reason?: string } }>(
