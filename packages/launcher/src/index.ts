@@ -1,6 +1,7 @@
-export type { Fleet, FleetOptions, ServiceName } from './launcher.ts';
+export type { Fleet, FleetOptions, ServiceName, ServiceRuntime } from './launcher.ts';
 export {
   apiPortFor,
+  COMPILE_CACHE_DIR,
   DEFAULT_API_PORT,
   DEFAULT_OPS_PORT_BASE,
   ensureServers,
@@ -11,5 +12,7 @@ export {
   replicasFromEnv,
   SERVICES,
   serviceEnv,
+  serviceRuntime,
   startFleet,
+  warmCompileCache,
 } from './launcher.ts';

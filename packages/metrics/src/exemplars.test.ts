@@ -77,10 +77,7 @@ test('Promotion and discovery durations carry trace ids as exemplars in OpenMetr
       'm',
     ),
   );
-  assert.match(
-    om.body,
-    /^ferry_discovery_duration_seconds_bucket\{le="0.1",project="ex2"\} 1$/m,
-  );
+  assert.match(om.body, /^ferry_discovery_duration_seconds_bucket\{le="0.1",project="ex2"\} 1$/m);
   assert.match(om.body, /^# TYPE ferry_promotions_finished counter$/m);
   assert.match(om.body, /^ferry_promotions_finished_total\{project="ex",stage="dev",phase="Succeeded"\} 1$/m);
   assert.ok(om.body.endsWith('\n# EOF\n'));

@@ -1,4 +1,3 @@
-import { Metadata } from '@grpc/grpc-js';
 import {
   type Attributes,
   type Context,
@@ -11,10 +10,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { ExportResultCode, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
@@ -33,19 +29,54 @@ export interface OtlpExportOptions {
   headers: Readonly<Record<string, string>>;
 }
 
-/** The span exporter for an OTLP protocol; the OTel exporters' own env reading is overridden by these values. */
+/**
+ * The span exporter for an OTLP protocol; the OTel exporters' own env reading is overridden by these
+ * values. The exporter's modules load on the first export (gRPC's alone are about 2 MB of heap and
+ * 4 MB resident), so a process that never exports carries none of them; a failure to load them
+ * fails that export.
+ */
 export function createOtlpExporter(options: OtlpExportOptions): SpanExporter {
+  let loading: Promise<SpanExporter> | undefined;
+  const exporter = () => {
+    loading ??= loadOtlpExporter(options);
+    return loading;
+  };
+  return {
+    export: (spans, done) => {
+      exporter().then(
+        (e) => e.export(spans, done),
+        (error: Error) => done({ code: ExportResultCode.FAILED, error }),
+      );
+    },
+    shutdown: async () => {
+      if (loading) await (await loading).shutdown();
+    },
+    forceFlush: async () => {
+      if (loading) await (await loading).forceFlush?.();
+    },
+  };
+}
+
+async function loadOtlpExporter(options: OtlpExportOptions): Promise<SpanExporter> {
   const headers = { ...options.headers };
   switch (options.protocol) {
     case 'grpc': {
+      const [{ Metadata }, { OTLPTraceExporter }] = await Promise.all([
+        import('@grpc/grpc-js'),
+        import('@opentelemetry/exporter-trace-otlp-grpc'),
+      ]);
       const metadata = new Metadata();
       for (const [k, v] of Object.entries(headers)) metadata.set(k, v);
-      return new GrpcTraceExporter({ url: options.url, metadata });
+      return new OTLPTraceExporter({ url: options.url, metadata });
     }
-    case 'http/json':
-      return new JsonTraceExporter({ url: options.url, headers });
-    case 'http/protobuf':
-      return new ProtobufTraceExporter({ url: options.url, headers });
+    case 'http/json': {
+      const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+      return new OTLPTraceExporter({ url: options.url, headers });
+    }
+    case 'http/protobuf': {
+      const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
+      return new OTLPTraceExporter({ url: options.url, headers });
+    }
   }
 }
 

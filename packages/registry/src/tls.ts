@@ -1,4 +1,9 @@
-import { Agent } from 'undici';
+import { createRequire } from 'node:module';
+import type { Agent } from 'undici';
+
+// undici (the npm package, a second copy beside the one inside Node's fetch) costs about 2.5 MB of heap
+// to load; it is only needed for insecureSkipTLSVerify, so it is required on first use.
+const require = createRequire(import.meta.url);
 
 /**
  * OpenSSL and Node codes of a server certificate that could not be verified (as opposed to a connection
@@ -32,7 +37,9 @@ let insecure: Agent | undefined;
  * pool included); never used unless asked for.
  */
 export function insecureTlsDispatcher(): FetchDispatcher {
-  insecure ??= new Agent({ connect: { rejectUnauthorized: false } });
+  insecure ??= new (require('undici') as typeof import('undici')).Agent({
+    connect: { rejectUnauthorized: false },
+  });
   // undici's own Agent and the dispatcher type Node's fetch declares come from two copies of the types.
   return insecure as unknown as FetchDispatcher;
 }

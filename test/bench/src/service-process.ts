@@ -6,7 +6,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ROOT } from '@ferry/launcher';
+import { ROOT, type ServiceName, serviceRuntime, warmCompileCache } from '@ferry/launcher';
 
 /** One reading of a process's counters. */
 export interface ProcSample {
@@ -69,8 +69,9 @@ export interface ServiceProcess {
 /**
  * Starts `node services/<service>/src/main.ts` with `env` as its whole environment, its output written
  * straight to `<dir>/<service>.log` (a file, not a pipe, so the bench process does no work per log
- * line and the service pays what it would pay in production). `nodeArgs` go before the script, e.g.
- * `--cpu-prof`.
+ * line and the service pays what it would pay in production). The launcher's `serviceRuntime` flags
+ * and environment defaults apply (`env` and `nodeArgs` win), its compile cache warmed first;
+ * `nodeArgs` go before the script, e.g. `--cpu-prof`.
  */
 export function spawnService(
   service: string,
@@ -80,8 +81,13 @@ export function spawnService(
 ): ServiceProcess {
   const logFile = join(dir, `${service}.log`);
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'services', service, 'src', 'main.ts')], {
-    env,
+  // The launcher's flags and environment defaults, so a benchmark measures the service as it runs,
+  // and its compile cache warm, as in the container image, so no TypeScript is stripped at start.
+  const runtime = serviceRuntime(service as ServiceName);
+  warmCompileCache([service as ServiceName], env.NODE_COMPILE_CACHE ?? runtime.env.NODE_COMPILE_CACHE);
+  const script = join(ROOT, 'services', service, 'src', 'main.ts');
+  const child = spawn(process.execPath, [...runtime.nodeArgs, ...nodeArgs, script], {
+    env: { ...runtime.env, ...env },
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);
