@@ -5,7 +5,7 @@
 import pkg from '../package.json' with { type: 'json' };
 import { APPLY_USAGE, runApply } from './apply.ts';
 import { COMPLETION_USAGE, type CompletionSpec, runComplete, runCompletion } from './completion.ts';
-import { type CliIo, type Context, makeContext } from './context.ts';
+import { type CliIo, type Context, makeContext, savedBearer } from './context.ts';
 import { CREATE_USAGE, runCreate } from './create.ts';
 import { DELETE_USAGE, runDelete } from './delete.ts';
 import { ApiError, UnreachableError, UsageError } from './errors.ts';
@@ -53,8 +53,8 @@ Commands:
   abort      Abort a Promotion that has not finished
   rollback   Promote the Freight verified in a Stage before its current one
   verify     Run a Stage's verification again, or abort it
-  login      Check an API token and save it with the server in the config file
-  logout     Remove the saved token
+  login      Log in with an API token or OIDC and save it with the server in the config file
+  logout     Remove the saved token or OIDC login
   config     Save settings: "ferry config set-project NAME"
   token      Create, list and delete API tokens (system admin)
   completion Print a shell completion script: "ferry completion bash|zsh|fish"
@@ -262,7 +262,7 @@ export const run = async (argv: readonly string[], io: CliIo): Promise<number> =
       };
       return await session.run(rest, s);
     }
-    const token = tokenFlag || io.env.FERRY_TOKEN || saved.token;
+    const token = tokenFlag || io.env.FERRY_TOKEN || (await savedBearer(saved, io));
     const client = new ApiClient({
       server: resolveServer(server, io.env, cmd.usage, saved.server),
       fetch: io.fetch,

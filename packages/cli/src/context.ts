@@ -5,6 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ApiClient } from './http.ts';
+import { type CliConfig, writeConfig } from './login.ts';
+import { currentIdToken } from './oidc.ts';
 
 /** Somewhere text can be written: process.stdout, or a buffer in tests. */
 export interface TextSink {
@@ -78,6 +80,17 @@ const readAll = async (input: AsyncIterable<string | Uint8Array>): Promise<strin
   for await (const chunk of input)
     text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
   return text + decoder.decode();
+};
+
+/**
+ * The bearer token saved by `ferry login`: the OIDC login's ID token (refreshed and saved again
+ * when it is about to expire), else the API token; undefined when neither is saved.
+ */
+export const savedBearer = async (saved: CliConfig, io: CliIo): Promise<string | undefined> => {
+  if (!saved.oidc) return saved.token;
+  return currentIdToken(saved.oidc, io.fetch ?? fetch, (io.now ?? Date.now)(), async (oidc) => {
+    await writeConfig(io.env, { ...saved, oidc });
+  });
 };
 
 /** The Project to use: `-p`, else FERRY_PROJECT; undefined when neither is set. */

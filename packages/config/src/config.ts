@@ -1,4 +1,5 @@
 import { type Problem, ValidationError } from '@ferry/contracts';
+import { type AuthMethod, authConfig, type OidcConfig } from './auth.ts';
 import { type OtlpExportConfig, otlpExportConfig } from './otlp.ts';
 
 /** Every setting Ferry reads from the environment. One object, validated once, frozen. */
@@ -79,8 +80,13 @@ export interface FerryConfig {
    * `gitea.example=http://127.0.0.1:3000/api/v1`); empty for the defaults.
    */
   forgeApiUrls: Readonly<Record<string, string>>;
-  /** How the api authenticates requests (`FERRY_AUTH`: `token`, the default, or `none` for local tries). */
-  auth: 'token' | 'none';
+  /**
+   * The credentials the api accepts (`FERRY_AUTH`: `token`, the default; `oidc`; both as
+   * `token,oidc`; or `none` for local tries, which is the empty list: no checks at all).
+   */
+  auth: readonly AuthMethod[];
+  /** OpenID Connect settings (`FERRY_OIDC_*`); set exactly when {@link FerryConfig.auth} holds `oidc`. */
+  oidc: OidcConfig | undefined;
   /** A system admin API token accepted from start-up (`FERRY_BOOTSTRAP_ADMIN_TOKEN`); hashed, never logged. */
   bootstrapAdminToken?: string;
 }
@@ -167,12 +173,9 @@ export function loadConfig(env: Env = process.env): Readonly<FerryConfig> {
     forgeApiUrls: Object.freeze(
       hostPairs('FERRY_FORGE_API_URLS', env.FERRY_FORGE_API_URLS ?? '', problems, true),
     ),
-    auth: str('FERRY_AUTH', 'token') === 'none' ? 'none' : 'token',
+    ...authConfig(env, problems),
     ...(env.FERRY_BOOTSTRAP_ADMIN_TOKEN ? { bootstrapAdminToken: env.FERRY_BOOTSTRAP_ADMIN_TOKEN } : {}),
   };
-  if (!['token', 'none'].includes(str('FERRY_AUTH', 'token'))) {
-    problems.push({ path: 'FERRY_AUTH', message: 'must be "token" or "none"' });
-  }
   const key = env.FERRY_ENCRYPTION_KEY;
   if (key && (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || Buffer.from(key, 'base64').length !== 32)) {
     problems.push({

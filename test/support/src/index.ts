@@ -17,6 +17,8 @@ export {
   tarOneFile,
   writeOciLayout,
 } from './oci.ts';
+export type { MintOptions, OidcIssuer, OidcSigningAlg, OidcUser } from './oidc.ts';
+export { startOidcIssuer } from './oidc.ts';
 export type { OtlpReceiver, ReceivedExport, ReceivedSpan } from './otlp-receiver.ts';
 export { decodeOtlpTraceRequest, startOtlpReceiver } from './otlp-receiver.ts';
 export type { PrometheusAnswer, PrometheusRequest, TestPrometheus } from './prometheus.ts';

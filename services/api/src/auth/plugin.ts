@@ -4,11 +4,25 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseAllDocuments } from 'yaml';
 import type { ApiDeps } from '../app.ts';
 import { AUDIT_KEEP, AuditLog } from './audit.ts';
+import { looksLikeJwt } from './oidc.ts';
+import {
+  AUTH_CONFIG_URL,
+  authConfigAnswer,
+  authConfigRoute,
+  OidcAuthenticator,
+  type OidcAuthOptions,
+} from './oidc-auth.ts';
 import { hasRole, isSystemAdmin, type Principal, type Requirement, Roles, requirementFor } from './roles.ts';
 import { TokenStore } from './tokens.ts';
 
-/** How the api authenticates: not at all (local tries, most tests), or by API token. */
-export type AuthOptions = { mode: 'none' } | { mode: 'token'; bootstrapAdminToken?: string };
+/**
+ * How the api authenticates: not at all (local tries, most tests), by API token (and, with `oidc`,
+ * also by OIDC ID token), or by OIDC ID token only.
+ */
+export type AuthOptions =
+  | { mode: 'none' }
+  | { mode: 'token'; bootstrapAdminToken?: string; oidc?: OidcAuthOptions }
+  | { mode: 'oidc'; oidc: OidcAuthOptions };
 
 const principals = new WeakMap<FastifyRequest, Principal>();
 const auditProjects = new WeakMap<FastifyRequest, readonly string[]>();
@@ -101,14 +115,22 @@ export async function installAuth(app: FastifyInstance, deps: ApiDeps, options: 
     options.mode === 'token' ? options.bootstrapAdminToken : undefined,
   );
   const audit = new AuditLog(deps.store.redis);
+  const oidc =
+    options.mode !== 'none' && options.oidc ? new OidcAuthenticator(options.oidc, clock) : undefined;
+  // A JWT goes to the OIDC verifier (whose 401 says why), anything else to the token store.
+  const authenticate = async (token: string): Promise<Principal | undefined> => {
+    if (oidc && looksLikeJwt(token)) return oidc.authenticate(token);
+    return options.mode === 'token' ? tokens.authenticate(token) : undefined;
+  };
 
   app.addHook('onRequest', async (req) => {
+    if (req.routeOptions.url === AUTH_CONFIG_URL) return;
     const need = requirementFor(req.method, req.routeOptions.url, req.params as Record<string, string>);
     if (need.kind === 'public') return;
     let principal: Principal | undefined = ANONYMOUS;
-    if (options.mode === 'token') {
+    if (options.mode !== 'none') {
       const token = bearer(req);
-      principal = token === undefined ? undefined : await tokens.authenticate(token);
+      principal = token === undefined ? undefined : await authenticate(token);
       if (!principal) throw new FerryError('FERRY_ERR_UNAUTHENTICATED', UNAUTHENTICATED);
     }
     principals.set(req, principal);
@@ -162,6 +184,8 @@ export async function installAuth(app: FastifyInstance, deps: ApiDeps, options: 
       req.log.warn({ err }, 'audit entry not written');
     }
   });
+
+  authConfigRoute(app, authConfigAnswer(options.mode, options.mode === 'none' ? undefined : options.oidc));
 
   const RoleBindingSchema = {
     type: 'object',
