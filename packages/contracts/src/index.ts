@@ -40,7 +40,7 @@ export type {
   VerifyStage,
   WriteGit,
 } from './messages.ts';
-export { ArgoCDSourceUpdateSchema, MessageSchemas } from './messages.ts';
+export { ArgoCDSourceUpdateSchema, LabelSelectorSchema, MessageSchemas } from './messages.ts';
 export type {
   GitDiffReply,
   PlannedDiff,

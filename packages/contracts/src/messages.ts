@@ -457,6 +457,30 @@ export const ArgoCDSourceUpdateSchema = Type.Object({
   ),
 });
 
+/** A Kubernetes label selector (Kargo's `apps[].selector` of argocd-update and argocd-wait). */
+export const LabelSelectorSchema = Type.Object(
+  {
+    /** Labels an Application must carry, all of them. */
+    matchLabels: Type.Optional(Type.Record(Type.String(), Type.String())),
+    /** Requirements an Application's labels must all meet. */
+    matchExpressions: Type.Optional(
+      Type.Array(
+        Type.Object({
+          key: Type.String({ minLength: 1 }),
+          operator: Type.Union([
+            Type.Literal('In'),
+            Type.Literal('NotIn'),
+            Type.Literal('Exists'),
+            Type.Literal('DoesNotExist'),
+          ]),
+          values: Type.Optional(Type.Array(Type.String())),
+        }),
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 /** Command: sync an Argo CD Application to a revision and wait until it is Synced and Healthy there. */
 export const SyncArgoCDAppSchema = Type.Object({
   project: Name,
@@ -481,27 +505,7 @@ export const SyncArgoCDAppSchema = Type.Object({
    * waiting writes nothing, so needs no authorization). With a selector, `appName` is the selector in
    * label-selector syntax, for logs only.
    */
-  selector: Type.Optional(
-    Type.Object({
-      /** Labels an Application must carry, all of them. */
-      matchLabels: Type.Optional(Type.Record(Type.String(), Type.String())),
-      /** Requirements an Application's labels must all meet. */
-      matchExpressions: Type.Optional(
-        Type.Array(
-          Type.Object({
-            key: Type.String({ minLength: 1 }),
-            operator: Type.Union([
-              Type.Literal('In'),
-              Type.Literal('NotIn'),
-              Type.Literal('Exists'),
-              Type.Literal('DoesNotExist'),
-            ]),
-            values: Type.Optional(Type.Array(Type.String())),
-          }),
-        ),
-      ),
-    }),
-  ),
+  selector: Type.Optional(LabelSelectorSchema),
 });
 
 /** Schema of every message type. */

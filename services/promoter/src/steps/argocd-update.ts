@@ -1,4 +1,4 @@
-import { ArgoCDSourceUpdateSchema } from '@ferry/contracts';
+import { ArgoCDSourceUpdateSchema, LabelSelectorSchema } from '@ferry/contracts';
 import type { Static } from '@sinclair/typebox';
 import { stepConfig, Type } from './schema.ts';
 import type { StepCommand, StepRunner } from './types.ts';
@@ -13,26 +13,7 @@ const SourceSchema = Type.Object({
 });
 
 /** Kargo's `apps[].selector`: a Kubernetes label selector (argocd-update and argocd-wait). */
-export const SelectorSchema = Type.Object(
-  {
-    matchLabels: Type.Optional(Type.Record(Type.String(), Type.String())),
-    matchExpressions: Type.Optional(
-      Type.Array(
-        Type.Object({
-          key: Type.String({ minLength: 1 }),
-          operator: Type.Union([
-            Type.Literal('In'),
-            Type.Literal('NotIn'),
-            Type.Literal('Exists'),
-            Type.Literal('DoesNotExist'),
-          ]),
-          values: Type.Optional(Type.Array(Type.String())),
-        }),
-      ),
-    ),
-  },
-  { additionalProperties: false },
-);
+export const SelectorSchema = LabelSelectorSchema;
 
 /** A selector as a `labelSelector` query (`a=b,c in (d,e)`), sorted: the command's `appName` for logs. */
 export function selectorLabel(sel: Static<typeof SelectorSchema>): string {
