@@ -31,6 +31,8 @@ export interface ApplyRequest {
   source: string;
   /** Project for manifests that name none; absent when neither `-p` nor FERRY_PROJECT is set. */
   project?: string;
+  /** `ferry create`: refuse the whole file when any resource in it exists. */
+  create?: boolean;
 }
 
 /** What applying did to one resource. */

@@ -6,7 +6,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { APPLY_USAGE, runApply } from './apply.ts';
 import { COMPLETION_USAGE, type CompletionSpec, runComplete, runCompletion } from './completion.ts';
 import { type CliIo, type Context, makeContext, savedBearer } from './context.ts';
-import { CREATE_USAGE, runCreate } from './create.ts';
+import { CREATE_ALL_USAGE, runCreate } from './create.ts';
 import { DELETE_USAGE, runDelete } from './delete.ts';
 import { ApiError, UnreachableError, UsageError } from './errors.ts';
 import { APPROVE_ANY_USAGE, REJECT_ANY_USAGE, runApproveAny, runRejectAny } from './gates.ts';
@@ -45,7 +45,7 @@ Commands:
   get        List or show Projects, Warehouses, Stages, Freight and Promotions
   delete     Delete resources by kind and name, or those a manifest file names
   refresh    Ask a Warehouse to discover new Freight now
-  create     Make Freight from artifacts a Warehouse discovered: "ferry create freight"
+  create     Create resources that do not exist yet (-f FILE, project, credentials) or Freight
   test       Show what subscriptions would pick, changing nothing: "ferry test subscription"
   promote    Promote a piece of Freight to a Stage, optionally waiting for the result
   approve    Approve Freight for a Stage, or a Promotion waiting for approval
@@ -80,7 +80,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   get: { usage: GET_USAGE, run: runGet },
   delete: { usage: DELETE_USAGE, run: runDelete },
   refresh: { usage: REFRESH_USAGE, run: runRefresh },
-  create: { usage: CREATE_USAGE, run: runCreate },
+  create: { usage: CREATE_ALL_USAGE, run: runCreate },
   test: { usage: TEST_USAGE, run: runTest },
   promote: { usage: PROMOTE_USAGE, run: runPromote },
   approve: { usage: APPROVE_ANY_USAGE, run: runApproveAny },

@@ -6,6 +6,7 @@
 import type { Freight } from '@ferry/contracts';
 import { GLOBAL_OPTIONS_HELP, parseCommand } from './args.ts';
 import { type Context, projectFrom, projectPath } from './context.ts';
+import { CREATE_RESOURCES_USAGE, runCreateResources } from './create-resources.ts';
 import { UsageError } from './errors.ts';
 import { type OutputOptions, parseOutputSync, renderData } from './format.ts';
 
@@ -172,8 +173,54 @@ const createOutput = (): OutputOptions => ({
   usage: CREATE_USAGE,
 });
 
+/** Help of every form of `ferry create` (`ferry create --help`, `ferry help create`). */
+export const CREATE_ALL_USAGE = `${CREATE_USAGE.replace(GLOBAL_OPTIONS_HELP, '').trimEnd()}\n\n${CREATE_RESOURCES_USAGE}`;
+
+/** Options of either form of `ferry create` that take a value (skipped when looking for the kind). */
+const VALUE_OPTIONS = new Set([
+  '-p',
+  '--project',
+  '--warehouse',
+  '--image',
+  '--commit',
+  '--chart',
+  '-o',
+  '--output',
+  '-f',
+  '--filename',
+  '--type',
+  '--repo-url',
+  '--username',
+  '--from-literal',
+  '-s',
+  '--server',
+  '--token',
+]);
+
+/** The kind `ferry create` is asked for: `freight`, another word, or undefined (e.g. `-f FILE`). */
+export function createKind(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') return args[i + 1]?.toLowerCase();
+    if (a.startsWith('-')) {
+      if (!a.includes('=') && VALUE_OPTIONS.has(a)) i++;
+      continue;
+    }
+    return a.toLowerCase();
+  }
+  return undefined;
+}
+
 /** Runs `ferry create`; returns the exit code. */
 export const runCreate = async (args: string[], ctx: Context): Promise<number> => {
+  const kind = createKind(args);
+  if (kind !== 'freight') {
+    if (kind === undefined && (args.includes('-h') || args.includes('--help'))) {
+      ctx.out(CREATE_ALL_USAGE);
+      return 0;
+    }
+    return runCreateResources(args, ctx);
+  }
   const parsed = parseCreateFreight(args, ctx.env);
   if (parsed === 'help') {
     ctx.out(CREATE_USAGE);

@@ -48,6 +48,10 @@ export const ErrorCodes = {
     status: 401,
     summary: 'no API token, or one that is unknown, revoked or expired; send Authorization: Bearer <token>',
   },
+  FERRY_ERR_ALREADY_EXISTS: {
+    status: 409,
+    summary: 'create refused: a resource in the manifests exists already (use apply to change it)',
+  },
   FERRY_ERR_TOKEN_EXISTS: { status: 409, summary: 'an API token with that name exists; pick another name' },
   FERRY_ERR_TOKEN_NOT_FOUND: { status: 404, summary: 'no API token with that name' },
   FERRY_ERR_FORBIDDEN: {

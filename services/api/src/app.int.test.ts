@@ -83,6 +83,41 @@ test('apply creates, then reports unchanged; a bad file applies nothing and name
   );
 });
 
+test('apply with create refuses the whole file when anything in it exists, writing nothing', async () => {
+  const EXTRA = `apiVersion: kargo.akuity.io/v1alpha1
+kind: Warehouse
+metadata:
+  name: created-once
+  namespace: shop
+spec:
+  subscriptions:
+    - image:
+        repoURL: ghcr.io/acme/other
+`;
+  const first = await app.inject({
+    method: 'POST',
+    url: '/api/v1/apply',
+    payload: { manifests: EXTRA, create: true },
+  });
+  assert.equal(first.statusCode, 200, first.body);
+  assert.deepEqual(
+    first.json().results.map((r: { kind: string; action: string }) => `${r.kind}:${r.action}`),
+    ['Warehouse:created'],
+  );
+  const both = await app.inject({
+    method: 'POST',
+    url: '/api/v1/apply',
+    payload: { manifests: `${MANIFESTS}---\n${EXTRA}`.replace('name: prod', 'name: qa'), create: true },
+  });
+  assert.equal(both.statusCode, 409, both.body);
+  assert.equal(both.json().code, 'FERRY_ERR_ALREADY_EXISTS');
+  assert.equal(
+    both.json().message,
+    'nothing created: Project "shop", Warehouse "app" in Project "shop", Warehouse "created-once" in Project "shop" already exist; use ferry apply to change them',
+  );
+  assert.equal(await store.getStage('shop', 'qa'), undefined, 'the new Stage was not created either');
+});
+
 test('errors carry stable codes and statuses', async () => {
   const cases: Array<[string, string, unknown, number, string]> = [
     ['GET', '/api/v1/projects/nope', undefined, 404, 'FERRY_ERR_PROJECT_NOT_FOUND'],

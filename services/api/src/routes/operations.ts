@@ -3,6 +3,7 @@ import type { Promotion, Stage } from '@ferry/contracts';
 import { FerryError, KARGO_API_VERSION } from '@ferry/contracts';
 import { freightAvailability, parseManifests } from '@ferry/kargo';
 import { extractTraceContext, Kinds, traceparentOf, withSpan } from '@ferry/observability';
+import { type Store, secretKey } from '@ferry/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { ulid } from 'ulid';
 import type { ApiDeps } from '../app.ts';
@@ -15,6 +16,10 @@ const ApplyBody = {
     manifests: { type: 'string', minLength: 1, description: 'the text of a multi-document Kargo YAML file' },
     source: { type: 'string', description: 'the file name, used in error messages' },
     project: { type: 'string', description: 'Project for resources that name none' },
+    create: {
+      type: 'boolean',
+      description: 'create only (kubectl create): refuse the whole file when any resource in it exists',
+    },
   },
   required: ['manifests'],
   additionalProperties: false,
@@ -36,12 +41,12 @@ export const operationRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app
   const { store, bus } = deps;
   const clock = deps.clock ?? (() => new Date());
 
-  app.post<{ Body: { manifests: string; source?: string; project?: string } }>(
+  app.post<{ Body: { manifests: string; source?: string; project?: string; create?: boolean } }>(
     '/apply',
     {
       schema: {
         tags: ['operations'],
-        summary: 'Apply Kargo manifests (all or nothing)',
+        summary: 'Apply Kargo manifests (all or nothing); with create, only when none of them exists',
         body: ApplyBody,
         response: {
           200: {
@@ -71,6 +76,17 @@ export const operationRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app
       });
       // Refuses the whole file up front when it holds Secrets and no encryption key is set.
       const secrets = prepareSecrets(store, parsed.secrets);
+      if (req.body.create) {
+        // Checked before anything is written; a create racing another create of the same name may
+        // still both pass, and then the second one applies (as apply would).
+        const existing = await existingResources(store, parsed);
+        if (existing.length > 0) {
+          throw new FerryError(
+            'FERRY_ERR_ALREADY_EXISTS',
+            `nothing created: ${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}; use ferry apply to change ${existing.length === 1 ? 'it' : 'them'}`,
+          );
+        }
+      }
       // Projects first, so a file that declares one and fills it applies in the right order.
       const ordered = [...parsed.resources].sort((a, b) => rank(a.resource.kind) - rank(b.resource.kind));
       const results = [
@@ -230,3 +246,34 @@ export const operationRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app
 };
 
 const rank = (kind: string) => ({ Project: 0, ProjectConfig: 1, Warehouse: 2, Stage: 3 })[kind] ?? 9;
+
+/** The resources of a manifest file that exist already, as `kind "name" in Project "p"`, in file order. */
+async function existingResources(store: Store, parsed: ReturnType<typeof parseManifests>): Promise<string[]> {
+  const out: string[] = [];
+  const where = (project: string) => (project ? ` in Project "${project}"` : '');
+  for (const { project, resource } of parsed.resources) {
+    const name = resource.metadata.name;
+    const found =
+      resource.kind === 'Project'
+        ? await store.getProject(name)
+        : resource.kind === 'ProjectConfig'
+          ? await store.getProjectConfig(project)
+          : resource.kind === 'Warehouse'
+            ? await store.getWarehouse(project, name)
+            : await store.getStage(project, name);
+    if (found) out.push(`${resource.kind} "${name}"${resource.kind === 'Project' ? '' : where(project)}`);
+  }
+  for (const { project, template } of parsed.analysisTemplates) {
+    if (await store.getAnalysisTemplate(project, template.name))
+      out.push(`${template.kind} "${template.name}"${where(project)}`);
+  }
+  for (const task of parsed.promotionTasks) {
+    if (await store.getPromotionTask(task.project, task.name))
+      out.push(`${task.kind} "${task.name}"${where(task.project)}`);
+  }
+  for (const secret of parsed.secrets) {
+    if ((await store.redis.exists(secretKey(secret.project, secret.name))) === 1)
+      out.push(`Secret "${secret.name}"${where(secret.project)}`);
+  }
+  return out;
+}
