@@ -89,9 +89,10 @@ test('a closed Deny window keeps a Promotion Pending with the next opening; it r
     const list = JSON.parse(await ok('get', 'freight', '-p', project, '-o', 'json')) as { items: Freight[] };
     return list.items.find((f) => f.images[0]?.tag === '1.0.0');
   });
-  // One occurrence that began a minute ago and ends 8 s from now (whole seconds, as in iCalendar).
+  // One occurrence that began a minute ago and ends 25 s from now (whole seconds, as in iCalendar):
+  // long enough for the apply and the promote below on a loaded machine, which must find it closed.
   const start = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
-  const end = new Date(start.getTime() + 68_000);
+  const end = new Date(start.getTime() + 85_000);
   const file = join(tmpdir(), `${project}-windows.yaml`);
   await writeFile(
     file,
@@ -105,7 +106,7 @@ spec:
     - name: dev-freeze
       kind: Deny
       schedule: "DTSTART:${icsTime(start)}"
-      duration: 68s
+      duration: 85s
       stageSelector: { name: dev }
 `,
   );

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '@ferry/cli';
 import { type Fleet, portOpen, startFleet } from '@ferry/launcher';
-import { freePort } from '@ferry/support';
+import { freePort, freePortRange } from '@ferry/support';
 import { Redis } from 'ioredis';
 
 /** Output of one in-process CLI run. */
@@ -41,7 +41,8 @@ export async function startFerry(opts: {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-e2e-'));
   const port = await freePort();
   const redisUrl = `redis://127.0.0.1:6379/${opts.redisDb}`;
-  const opsBase = 20000 + Math.floor(Math.random() * 40000);
+  // Six services, one ops port each; a random base in the ephemeral range once collided with a socket.
+  const opsBase = await freePortRange(6);
   const redis = new Redis(redisUrl);
   await redis.flushdb();
   // Auth is on (token mode, the default), as in production; each run has an admin token of its own.

@@ -18,7 +18,7 @@ import {
   type ServiceName,
   startFleet,
 } from '@ferry/launcher';
-import { freePort } from '@ferry/support';
+import { freePort, freePortRange } from '@ferry/support';
 import { Redis } from 'ioredis';
 import { startPrivateNats } from './environment.ts';
 import type { CliResult } from './harness.ts';
@@ -103,7 +103,8 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     FERRY_RECONCILE_INTERVAL_MS: '2000',
     FERRY_LOG_LEVEL: process.env.FERRY_LOG_LEVEL ?? 'info',
     KUBECONFIG: env.kube.kubeconfigPath,
-    FERRY_OPS_PORT_BASE: String(20000 + Math.floor(Math.random() * 30000)),
+    // Six services × the replicas, one ops port each, all free and outside the ephemeral range.
+    FERRY_OPS_PORT_BASE: String(await freePortRange(6 * Math.max(1, o.replicas))),
   };
   const logFile = join(dir, 'ferry.log');
   const out = createWriteStream(logFile);

@@ -36,4 +36,4 @@ export { nonLoopbackIPv4, selfSignedCertificate } from './tls.ts';
 export type { TokenAccess, TokenServer, TokenServerOptions } from './token-server.ts';
 export { startTokenServer } from './token-server.ts';
 export type { RunResult } from './util.ts';
-export { freePort, run, tempDir, waitFor } from './util.ts';
+export { freePort, freePortRange, run, tempDir, waitFor } from './util.ts';

@@ -25,6 +25,32 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** True when `port` on 127.0.0.1 can be listened on now. */
+async function canListen(port: number): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The first of `count` consecutive free ports on 127.0.0.1 (for the launcher's `FERRY_OPS_PORT_BASE`,
+ * which hands out base, base + 1, ...). Picked below the kernel's ephemeral range (32768 and up on
+ * Linux), where outgoing connections and `freePort()` take their ports, so nothing else grabs one
+ * between this check and the services listening; each port is also checked free now.
+ */
+export async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * (32000 - 20000 - count));
+    let free = true;
+    for (let p = base; p < base + count && free; p++) free = await canListen(p);
+    if (free) return base;
+  }
+  throw new Error(`freePortRange: found no ${count} consecutive free ports between 20000 and 32000`);
+}
+
 /** Creates a fresh directory under the OS temp dir whose name starts with `ferry-<prefix>-`. */
 export async function tempDir(prefix: string): Promise<string> {
   return await mkdtemp(join(tmpdir(), `ferry-${prefix}-`));
