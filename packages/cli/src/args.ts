@@ -28,3 +28,44 @@ export const parseCommand = <O extends NonNullable<OptionsConfig>>(
     throw new UsageError(err instanceof Error ? err.message : String(err), usage);
   }
 };
+
+/**
+ * Options of any command that take a value, so the scan for the command name skips their values
+ * (`ferry -p demo get stages`, `ferry create -p demo freight`).
+ */
+export const VALUE_OPTIONS = new Set([
+  '-f',
+  '--filename',
+  '-p',
+  '--project',
+  '-o',
+  '--output',
+  '--stage',
+  '--warehouse',
+  '--freight',
+  '--freight-alias',
+  '--timeout',
+  '--reason',
+  '--abort',
+  '--downstream-from',
+  '--image',
+  '--commit',
+  '--chart',
+  '--git',
+  '--branch',
+  '--strategy',
+  '--constraint',
+  '--platform',
+  '--allow-tags',
+  '--ignore-tags',
+  '--discovery-limit',
+  '--role',
+  '--subject',
+  '--expires',
+  '--var',
+  '--name',
+  '--type',
+  '--repo-url',
+  '--username',
+  '--from-literal',
+]);

@@ -4,6 +4,7 @@
  */
 import pkg from '../package.json' with { type: 'json' };
 import { APPLY_USAGE, runApply } from './apply.ts';
+import { VALUE_OPTIONS } from './args.ts';
 import { COMPLETION_USAGE, type CompletionSpec, runComplete, runCompletion } from './completion.ts';
 import { type CliIo, type Context, makeContext, savedBearer } from './context.ts';
 import { CREATE_ALL_USAGE, runCreate } from './create.ts';
@@ -102,41 +103,6 @@ const SESSION_COMMANDS: Readonly<
   logout: { usage: LOGOUT_USAGE, run: runLogout },
   config: { usage: CONFIG_USAGE, run: runConfig },
 };
-
-/**
- * Options of any command that take a value, so the scan for the command name skips their values
- * (`ferry -p demo get stages`).
- */
-const VALUE_OPTIONS = new Set([
-  '-f',
-  '--filename',
-  '-p',
-  '--project',
-  '-o',
-  '--output',
-  '--stage',
-  '--warehouse',
-  '--freight',
-  '--freight-alias',
-  '--timeout',
-  '--reason',
-  '--abort',
-  '--downstream-from',
-  '--image',
-  '--commit',
-  '--chart',
-  '--git',
-  '--branch',
-  '--strategy',
-  '--constraint',
-  '--platform',
-  '--allow-tags',
-  '--ignore-tags',
-  '--discovery-limit',
-  '--role',
-  '--subject',
-  '--expires',
-]);
 
 /** What shell completion needs to know of the commands; built on demand, after the tables exist. */
 const completionSpec = (): CompletionSpec => {

@@ -4,7 +4,7 @@
  * resolves image digests from the registry.
  */
 import type { Freight } from '@ferry/contracts';
-import { GLOBAL_OPTIONS_HELP, parseCommand } from './args.ts';
+import { GLOBAL_OPTIONS_HELP, parseCommand, VALUE_OPTIONS } from './args.ts';
 import { type Context, projectFrom, projectPath } from './context.ts';
 import { CREATE_RESOURCES_USAGE, runCreateResources } from './create-resources.ts';
 import { UsageError } from './errors.ts';
@@ -175,27 +175,6 @@ const createOutput = (): OutputOptions => ({
 
 /** Help of every form of `ferry create` (`ferry create --help`, `ferry help create`). */
 export const CREATE_ALL_USAGE = `${CREATE_USAGE.replace(GLOBAL_OPTIONS_HELP, '').trimEnd()}\n\n${CREATE_RESOURCES_USAGE}`;
-
-/** Options of either form of `ferry create` that take a value (skipped when looking for the kind). */
-const VALUE_OPTIONS = new Set([
-  '-p',
-  '--project',
-  '--warehouse',
-  '--image',
-  '--commit',
-  '--chart',
-  '-o',
-  '--output',
-  '-f',
-  '--filename',
-  '--type',
-  '--repo-url',
-  '--username',
-  '--from-literal',
-  '-s',
-  '--server',
-  '--token',
-]);
 
 /** The kind `ferry create` is asked for: `freight`, another word, or undefined (e.g. `-f FILE`). */
 export function createKind(args: readonly string[]): string | undefined {

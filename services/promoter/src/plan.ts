@@ -170,6 +170,13 @@ export async function planSteps(
   const givers = new Map<string, { index: number; alias: string; uses: string }>();
   const pushes: Array<{ index: number; alias: string; repo: string; diff: PlannedDiff }> = [];
 
+  // A dry run never reads Secrets: every key of a Secret the template names reads `***`.
+  const redactedSecrets = Object.fromEntries(
+    secretNames(steps).map((n) => [
+      n,
+      new Proxy({}, { get: (_t, k) => (typeof k === 'string' ? '***' : undefined) }),
+    ]),
+  );
   for (const [i, step] of steps.entries()) {
     const alias = step.as ?? `step-${i}`;
     const entry: PlannedStep = { index: i, alias, uses: step.uses, action: 'skipped' };
@@ -178,13 +185,6 @@ export async function planSteps(
       Object.assign(entry, { action, ...extra });
       statuses[i] = status;
     };
-    // A dry run never reads Secrets: every key of a Secret the template names reads `***`.
-    const redactedSecrets = Object.fromEntries(
-      secretNames(steps).map((n) => [
-        n,
-        new Proxy({}, { get: (_t, k) => (typeof k === 'string' ? '***' : undefined) }),
-      ]),
-    );
     const outcomes: StepOutcome[] = steps.slice(0, i).map((s, j) => ({
       alias: s.as ?? `step-${j}`,
       status: statuses[j] ?? 'Pending',
