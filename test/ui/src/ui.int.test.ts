@@ -484,6 +484,8 @@ test('a gated Promotion is approved from the Stage drawer and the page follows i
       },
     ],
   };
+  // As the promoter does: alice's decision is recorded, then the step's message says 1/2.
+  await store.recordPromotionApproval('shop', name, { by: 'alice', at: now });
   assert.ok(await store.casPromotionStatus('shop', name, 'uat', 0, waiting));
   await bus.publish(
     'PromotionChanged',
@@ -492,10 +494,15 @@ test('a gated Promotion is approved from the Stage drawer and the page follows i
   );
   // The card says it waits, and how far the approvals are.
   await stageCard('uat').locator('[data-gate="1/2"]').waitFor();
+  const approvalsRead = page.waitForResponse((r) => r.url().endsWith(`/promotions/${name}/approvals`));
   await stageCard('uat').locator('.card-head .name').click();
   const gate = page.locator(`aside.drawer [data-gate="${name}"]`);
   await gate.waitFor();
+  // The count comes from the step's message first, then from the recorded decisions: both say 1.
+  await gate.locator('[data-approvals]', { hasText: '1 of 2 approvals' }).waitFor();
+  await approvalsRead;
   assert.equal(await gate.locator('[data-approvals]').textContent(), '1 of 2 approvals');
+  assert.equal(await gate.locator('.muted.small').textContent(), 'by alice');
   assert.equal(await gate.locator('p.message').textContent(), 'after the demo');
 
   const sub = bus.nc.subscribe('ferry.v1.cmd.promoter.approve.shop', { max: 1, timeout: 10_000 });
