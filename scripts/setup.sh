@@ -72,4 +72,8 @@ pnpm install --frozen-lockfile --reporter=append-only >/dev/null
 # 4. The web UI, which the api serves at / (packages/web/dist is not committed).
 say "building the web UI"
 pnpm --filter @ferry/web build >/dev/null
+
+# 5. The services' bundles (dist/services, not committed), for FERRY_BUNDLED=1 and the image's layout.
+say "bundling the services"
+pnpm build >/dev/null
 say "ready"

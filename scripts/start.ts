@@ -2,7 +2,14 @@
  * `pnpm start`: runs Ferry's six services on this machine, each as its own process, after
  * making sure NATS and Redis answer (starting local ones when they are installed).
  */
-import { apiPortFor, ensureServers, replicaCount, replicasFromEnv, startFleet } from '@ferry/launcher';
+import {
+  apiPortFor,
+  bundledFromEnv,
+  ensureServers,
+  replicaCount,
+  replicasFromEnv,
+  startFleet,
+} from '@ferry/launcher';
 
 try {
   await ensureServers(process.env, (l) => console.log(`[ferry] ${l}`));
@@ -11,17 +18,26 @@ try {
   process.exit(1);
 }
 let replicas: ReturnType<typeof replicasFromEnv>;
+let bundled: boolean;
 try {
   replicas = replicasFromEnv(process.env);
+  bundled = bundledFromEnv(process.env);
 } catch (err) {
   console.error(`[ferry] ${(err as Error).message}`);
   process.exit(2);
 }
-const fleet = startFleet({
-  env: process.env,
-  replicas,
-  onLine: (service, line) => process.stdout.write(`[${service.padEnd(16)}] ${line}\n`),
-});
+let fleet: ReturnType<typeof startFleet>;
+try {
+  fleet = startFleet({
+    env: process.env,
+    replicas,
+    bundled,
+    onLine: (service, line) => process.stdout.write(`[${service.padEnd(16)}] ${line}\n`),
+  });
+} catch (err) {
+  console.error(`[ferry] ${(err as Error).message}`);
+  process.exit(2);
+}
 for (const [name, child] of fleet.processes) {
   child.on('exit', (code, signal) => {
     if (!stopping) console.error(`[ferry] ${name} exited (${signal ?? code}); stopping the rest`);

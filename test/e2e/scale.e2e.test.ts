@@ -3,10 +3,12 @@
  * Promotions across 20 Stages (three Freight each, in order). Half-way, one promoter drains on
  * SIGTERM and one git-writer dies on SIGKILL. Every Promotion still succeeds exactly once, every
  * Promotion makes exactly one commit, and every replica of promoter, git-writer and argocd-syncer
- * handled work.
+ * handled work. The services run from their bundles (`pnpm build`), as the container image runs them;
+ * the other end-to-end tests run the sources.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { buildServices } from '@ferry/launcher/build';
 import { replicaKeys, runScale, SPREAD_SERVICES } from './src/scale.ts';
 
 const STAGES = 20;
@@ -14,7 +16,9 @@ const FREIGHT = 3;
 
 test('three replicas: 60 Promotions each succeed once, one commit each, work spread, survives a drain and a kill', async () => {
   const killed: string[] = [];
+  await buildServices();
   const r = await runScale({
+    bundled: true,
     replicas: 3,
     stages: STAGES,
     freight: FREIGHT,
@@ -25,6 +29,8 @@ test('three replicas: 60 Promotions each succeed once, one commit each, work spr
     },
   });
   assert.deepEqual(r.failures, []);
+  // The api's bundle finds the built UI (packages/web/dist) from dist/services.
+  assert.equal(r.uiStatus, 200, 'GET / of the bundled api: the UI (scripts/setup.sh builds it)');
   assert.deepEqual(killed, ['promoter#1', 'git-writer#2']);
   // Exactly one Promotion per Stage and Freight, all Succeeded.
   const pairs = r.promotions.map((p) => `${p.stage} ${p.freight}`);

@@ -71,6 +71,12 @@ export interface FerryConfig {
    */
   registryRateLimits: Readonly<Record<string, number>>;
   /**
+   * Discoveries one warehouse-poller replica runs at once (`FERRY_DISCOVERY_CONCURRENCY`, default 16,
+   * 1 to 1000). Webhook refreshes do not wait for it. More only helps when registries answer slowly;
+   * each in-flight discovery holds its own requests and spans, so it also raises the poller's memory.
+   */
+  discoveryConcurrency: number;
+  /**
    * API token per forge host for the pull-request steps (`FERRY_FORGE_TOKENS`, e.g.
    * `github.com=ghp_…,gitlab.example=glpat-…`); a host not listed cannot be reached. Never logged.
    */
@@ -167,6 +173,7 @@ export function loadConfig(env: Env = process.env): Readonly<FerryConfig> {
     opsPort: int('FERRY_OPS_PORT', 9090, 0, 65535),
     opsHost: str('FERRY_OPS_HOST', '127.0.0.1'),
     registryRateLimits: Object.freeze(registryRateLimits(env.FERRY_REGISTRY_RATE_LIMITS ?? '', problems)),
+    discoveryConcurrency: int('FERRY_DISCOVERY_CONCURRENCY', 16, 1, 1000),
     forgeTokens: Object.freeze(
       hostPairs('FERRY_FORGE_TOKENS', env.FERRY_FORGE_TOKENS ?? '', problems, false),
     ),

@@ -1,11 +1,13 @@
-export type { Fleet, FleetOptions, ServiceName, ServiceRuntime } from './launcher.ts';
+export type { Fleet, FleetOptions, ServiceBuild, ServiceName, ServiceRuntime } from './launcher.ts';
 export {
   apiPortFor,
+  bundledFromEnv,
   COMPILE_CACHE_DIR,
   DEFAULT_API_PORT,
   DEFAULT_OPS_PORT_BASE,
   ensureServers,
   opsPortFor,
+  POLLER_NODE_ARGS,
   portOpen,
   ROOT,
   replicaCount,
@@ -13,6 +15,7 @@ export {
   SERVICES,
   serviceEnv,
   serviceRuntime,
+  serviceScript,
   startFleet,
   warmCompileCache,
 } from './launcher.ts';

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -232,6 +232,8 @@ export interface FleetOptions {
    * {@link Fleet.processes} and gets the ops port of {@link opsPortFor}.
    */
   replicas?: number | Partial<Record<ServiceName, number>>;
+  /** Run the bundles of `pnpm build` (`dist/services`) instead of the TypeScript sources. */
+  bundled?: boolean;
 }
 
 /**
@@ -251,21 +253,48 @@ export interface ServiceRuntime {
   env: Readonly<Record<string, string>>;
 }
 
+/** How a service is run: from its TypeScript sources, or from its bundle (`pnpm build`). */
+export type ServiceBuild = 'source' | 'bundle';
+
+/**
+ * The script that runs `service`: `services/<service>/src/main.ts`, or its bundle
+ * `dist/services/<service>.mjs` (see build.ts).
+ */
+export function serviceScript(service: ServiceName, build: ServiceBuild = 'source'): string {
+  return build === 'bundle'
+    ? join(ROOT, 'dist', 'services', `${service}.mjs`)
+    : join(ROOT, 'services', service, 'src', 'main.ts');
+}
+
 /**
  * The Node flags and environment defaults each service runs with, the same wherever it is started:
  * {@link startFleet}, the benchmarks, and (repeated there) deploy/Dockerfile and the Deployments in
  * deploy/kubernetes. warehouse-poller keeps many Warehouses' discoveries in flight for little work
  * each, so its memory is mostly allocator and heap headroom rather than live data (issue 3, see
- * docs/benchmarks.md): `--max-semi-space-size=2` keeps V8's young generation at 2 MB per
- * semi-space instead of letting it grow to 16 (scavenges are more frequent but each is short), and
- * `MALLOC_ARENA_MAX=2` stops glibc from giving each of V8's and libuv's threads its own malloc arena.
+ * docs/benchmarks.md):
+ * - `--max-semi-space-size=2` keeps V8's young generation at 2 MB per semi-space instead of letting
+ *   it grow to 16 (scavenges are more frequent but each is short);
+ * - `--liftoff-only` compiles WebAssembly with V8's baseline compiler only: the one WebAssembly
+ *   module the poller runs is the HTTP parser inside Node's `fetch`, and optimising it took about
+ *   20 MB of compiler memory at the first request, never given back to the system;
+ * - `MALLOC_ARENA_MAX=2` stops glibc from giving each of V8's and libuv's threads its own arena.
  * The old space is not capped: live heap at 1,000 Warehouses is about 30 MB and grows with them.
+ * A bundled service also gets `--disable-warning=DEP0169`: ioredis parses the Redis URL with
+ * `url.parse()`, which Node only warns about when the caller is not under node_modules, as nothing
+ * in a bundle is.
  */
-export function serviceRuntime(service: ServiceName): ServiceRuntime {
+export function serviceRuntime(service: ServiceName, build: ServiceBuild = 'source'): ServiceRuntime {
   const env: Record<string, string> = { NODE_COMPILE_CACHE: COMPILE_CACHE_DIR };
-  if (service !== 'warehouse-poller') return { nodeArgs: [], env };
-  return { nodeArgs: ['--max-semi-space-size=2'], env: { ...env, MALLOC_ARENA_MAX: '2' } };
+  const bundled = build === 'bundle' ? ['--disable-warning=DEP0169'] : [];
+  if (service !== 'warehouse-poller') return { nodeArgs: bundled, env };
+  return {
+    nodeArgs: [...POLLER_NODE_ARGS, ...bundled],
+    env: { ...env, MALLOC_ARENA_MAX: '2' },
+  };
 }
+
+/** warehouse-poller's Node flags (see {@link serviceRuntime}). */
+export const POLLER_NODE_ARGS: readonly string[] = ['--max-semi-space-size=2', '--liftoff-only'];
 
 /**
  * Fills Node's compile cache in `dir` for the modules each service loads at start, so that its next
@@ -275,19 +304,39 @@ export function serviceRuntime(service: ServiceName): ServiceRuntime {
  * as the process exits). Runs as the user that will run the services: the cache is kept per user id.
  * Throws naming the service when it stops any other way.
  */
-export function warmCompileCache(services: readonly ServiceName[], dir = COMPILE_CACHE_DIR): void {
+export function warmCompileCache(
+  services: readonly ServiceName[],
+  dir = COMPILE_CACHE_DIR,
+  build: ServiceBuild = 'source',
+): void {
   for (const service of services) {
-    const r = spawnSync(process.execPath, [join(ROOT, 'services', service, 'src', 'main.ts')], {
-      env: { PATH: process.env.PATH, NODE_COMPILE_CACHE: dir, FERRY_LOG_LEVEL: 'warm-compile-cache' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    // With the service's own flags: V8 refuses code cached under flags that change code generation.
+    const r = spawnSync(
+      process.execPath,
+      [...serviceRuntime(service, build).nodeArgs, serviceScript(service, build)],
+      {
+        env: { PATH: process.env.PATH, NODE_COMPILE_CACHE: dir, FERRY_LOG_LEVEL: 'warm-compile-cache' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     if (r.status !== 2 || !r.stderr.includes('FERRY_LOG_LEVEL')) {
       throw new Error(
         `warming the compile cache: ${service} did not stop at its configuration check (exit ${r.status ?? r.signal}): ${r.stderr.trim().slice(0, 500)}`,
       );
     }
   }
+}
+
+/**
+ * `FERRY_BUNDLED`: `1` or `true` runs the services from their bundles (`pnpm build`), `0`, `false`
+ * or unset from source. Throws naming the variable for anything else.
+ */
+export function bundledFromEnv(env: NodeJS.ProcessEnv): boolean {
+  const raw = (env.FERRY_BUNDLED ?? '').trim().toLowerCase();
+  if (raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new Error(`FERRY_BUNDLED must be 1, true, 0 or false, got "${env.FERRY_BUNDLED}"`);
 }
 
 /** The number of processes {@link startFleet} starts for `service` under `replicas`. */
@@ -299,22 +348,28 @@ export function replicaCount(service: ServiceName, replicas: FleetOptions['repli
 }
 
 /**
- * Starts each service as its own process (`node services/<name>/src/main.ts`), each with its own
+ * Starts each service as its own process (`node services/<name>/src/main.ts`, or its bundle with
+ * `bundled`), each with its own
  * ops port (see {@link opsPortFor}). Throws before starting anything when `FERRY_OPS_PORT_BASE` is bad.
  */
 export function startFleet(options: FleetOptions): Fleet {
   const processes = new Map<string, ChildProcess>();
+  const build: ServiceBuild = options.bundled ? 'bundle' : 'source';
+  if (options.bundled) {
+    const missing = (options.services ?? SERVICES).filter((s) => !existsSync(serviceScript(s, 'bundle')));
+    if (missing.length) {
+      throw new Error(
+        `no bundle for ${missing.join(', ')} in dist/services; run \`pnpm build\` first, or run the services from source (unset FERRY_BUNDLED)`,
+      );
+    }
+  }
   const start = (service: ServiceName, replica = 0) => {
     const key = replica ? `${service}#${replica}` : service;
-    const runtime = serviceRuntime(service);
-    const child = spawn(
-      process.execPath,
-      [...runtime.nodeArgs, join(ROOT, 'services', service, 'src', 'main.ts')],
-      {
-        env: { ...runtime.env, ...serviceEnv(service, options.env, replica) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const runtime = serviceRuntime(service, build);
+    const child = spawn(process.execPath, [...runtime.nodeArgs, serviceScript(service, build)], {
+      env: { ...runtime.env, ...serviceEnv(service, options.env, replica) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     processes.set(key, child);
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => options.onLine?.(key, line));

@@ -572,7 +572,7 @@ export class RegistryClient {
         method: 'GET',
         headers,
         signal: AbortSignal.timeout(this.#timeoutMs),
-        ...tlsInit(op),
+        ...(await tlsInit(op)),
       });
       body = res.ok ? parseJson(Buffer.from(await res.arrayBuffer())) : undefined;
       if (!res.ok) await res.body?.cancel();
@@ -665,7 +665,7 @@ export class RegistryClient {
               method,
               headers,
               signal: AbortSignal.timeout(this.#timeoutMs),
-              ...tlsInit(op),
+              ...(await tlsInit(op)),
             });
             set('http.response.status_code', r.status);
             return r;
@@ -948,8 +948,8 @@ async function callAuth(call: RegistryCallOptions | undefined): Promise<CallAuth
 }
 
 // The `fetch` init that skips certificate checks, only for a call that asked to.
-function tlsInit(op: Op): Pick<RequestInit, 'dispatcher'> {
-  return op.auth?.insecureSkipTLSVerify ? { dispatcher: insecureTlsDispatcher() } : {};
+async function tlsInit(op: Op): Promise<Pick<RequestInit, 'dispatcher'>> {
+  return op.auth?.insecureSkipTLSVerify ? { dispatcher: await insecureTlsDispatcher() } : {};
 }
 
 function basicHeader(credentials: RegistryCredentials): string {

@@ -50,7 +50,7 @@ describe('insecureSkipTLSVerify', () => {
         'https://registry.example.com/v2/app/tags/list',
       ],
     );
-    for (const s of fake.seen) assert.equal(s.dispatcher, insecureTlsDispatcher(), s.url);
+    for (const s of fake.seen) assert.equal(s.dispatcher, await insecureTlsDispatcher(), s.url);
   });
 
   it('verifies certificates unless the call asks otherwise', async () => {
@@ -63,8 +63,8 @@ describe('insecureSkipTLSVerify', () => {
     for (const s of fake.seen) assert.equal(s.dispatcher, undefined, s.url);
   });
 
-  it('shares one dispatcher between calls', () => {
-    assert.equal(insecureTlsDispatcher(), insecureTlsDispatcher());
+  it('shares one dispatcher between calls', async () => {
+    assert.equal(await insecureTlsDispatcher(), await insecureTlsDispatcher());
   });
 
   it('turns a certificate failure into an error naming the host, the code and what to do', async () => {

@@ -1,9 +1,8 @@
-import { createRequire } from 'node:module';
 import type { Agent } from 'undici';
 
 // undici (the npm package, a second copy beside the one inside Node's fetch) costs about 2.5 MB of heap
-// to load; it is only needed for insecureSkipTLSVerify, so it is required on first use.
-const require = createRequire(import.meta.url);
+// to load; it is only needed for insecureSkipTLSVerify, so it is imported on first use (a dynamic
+// import, which the bundled build also keeps lazy).
 
 /**
  * OpenSSL and Node codes of a server certificate that could not be verified (as opposed to a connection
@@ -29,19 +28,17 @@ const CERTIFICATE_ERROR_CODES = new Set([
 /** What `fetch`'s `dispatcher` init field takes. */
 export type FetchDispatcher = NonNullable<RequestInit['dispatcher']>;
 
-let insecure: Agent | undefined;
+let insecure: Promise<Agent> | undefined;
 
 /**
  * The one dispatcher for `fetch` that does not verify TLS certificates, for requests a subscription's
  * `insecureSkipTLSVerify` allows. Created on first use and shared by every such request (its connection
  * pool included); never used unless asked for.
  */
-export function insecureTlsDispatcher(): FetchDispatcher {
-  insecure ??= new (require('undici') as typeof import('undici')).Agent({
-    connect: { rejectUnauthorized: false },
-  });
+export async function insecureTlsDispatcher(): Promise<FetchDispatcher> {
+  insecure ??= import('undici').then(({ Agent }) => new Agent({ connect: { rejectUnauthorized: false } }));
   // undici's own Agent and the dispatcher type Node's fetch declares come from two copies of the types.
-  return insecure as unknown as FetchDispatcher;
+  return (await insecure) as unknown as FetchDispatcher;
 }
 
 /**

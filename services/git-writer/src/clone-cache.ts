@@ -30,16 +30,16 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { dirname, join, posix, relative, resolve, sep } from 'node:path';
-import { type GitOperation, GitOperations, gitOperationDuration, gitPushRejections } from '@ferry/metrics';
-import { Kinds, type Logger, withSpan } from '@ferry/observability';
-import { simpleGit } from 'simple-git';
 import {
-  AUTH_FAILED,
-  authAdvice,
   type GitCredentials,
   type GitCredentialsLookup,
   gitCredentialEnv,
-} from './credentials.ts';
+  isGitAuthFailure,
+} from '@ferry/git-credentials';
+import { type GitOperation, GitOperations, gitOperationDuration, gitPushRejections } from '@ferry/metrics';
+import { Kinds, type Logger, withSpan } from '@ferry/observability';
+import { simpleGit } from 'simple-git';
+import { authAdvice } from './credentials.ts';
 import { EditPathError, PushRejectedError, RepoAccessError, RevisionNotFoundError } from './errors.ts';
 import type { Author, GitPort, RemoteState, WorkTree } from './ports.ts';
 import { redactText, redactURL } from './redact.ts';
@@ -733,7 +733,7 @@ class GitWorkTree implements WorkTree {
         throw new PushRejectedError(message);
       }
       const classified = classify(err as GitCommandError);
-      if (classified instanceof RepoAccessError && AUTH_FAILED.some((re) => re.test(classified.message))) {
+      if (classified instanceof RepoAccessError && isGitAuthFailure(classified.message)) {
         throw new RepoAccessError(
           `${classified.message}; ${authAdvice(redactURL(this.repoURL), this.credentials)}`,
         );
@@ -782,7 +782,7 @@ async function explainAuth<T>(
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof RepoAccessError && AUTH_FAILED.some((re) => re.test(err.message))) {
+    if (err instanceof RepoAccessError && isGitAuthFailure(err.message)) {
       throw new RepoAccessError(`${err.message}; ${authAdvice(redactURL(repoURL), credentials)}`, {
         cause: err,
       });

@@ -4,6 +4,12 @@ import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DiscoveredCommit, FreightCommit, GitSubscription } from '@ferry/contracts';
 import {
+  type GitCredentials,
+  type GitCredentialsLookup,
+  gitCredentialEnv,
+  isGitAuthFailure,
+} from '@ferry/git-credentials';
+import {
   type CommitCandidate,
   normalizeGit,
   selectBranchCommits,
@@ -34,52 +40,13 @@ export class GitDiscoveryError extends Error {
  * Runs git with `args` (in `cwd` when given, with `env` added to its environment) and resolves with its
  * stdout; rejects on a non-zero exit.
  */
+export type { GitCredentials, GitCredentialsLookup };
+
 export type GitRunner = (
   args: readonly string[],
   cwd?: string,
   env?: Readonly<Record<string, string>>,
 ) => Promise<string>;
-
-/** A username and password (or token) for a git repository over HTTP(S). */
-export interface GitCredentials {
-  /** The user name. */
-  username: string;
-  /** The password or token; never logged, never in argv, URLs or messages. */
-  password: string;
-  /** The Secret they came from, named in errors; absent when they did not come from a Secret. */
-  secret?: string;
-}
-
-/** Finds the credentials for a git repository URL; undefined means none (anonymous). */
-export type GitCredentialsLookup = (repoURL: string) => Promise<GitCredentials | undefined>;
-
-/**
- * The environment that hands `credentials` to git without putting them in argv or in a URL: a
- * `credential.helper` given through `GIT_CONFIG_*` variables (after an empty one that drops any helper
- * from the user's config) that prints `FERRY_GIT_USERNAME` / `FERRY_GIT_PASSWORD` of git's own
- * environment. Only the child process sees them. Empty without credentials.
- */
-export function gitCredentialEnv(credentials: GitCredentials | undefined): Record<string, string> {
-  if (!credentials) return {};
-  return {
-    GIT_CONFIG_COUNT: '2',
-    GIT_CONFIG_KEY_0: 'credential.helper',
-    GIT_CONFIG_VALUE_0: '',
-    GIT_CONFIG_KEY_1: 'credential.helper',
-    GIT_CONFIG_VALUE_1:
-      '!f() { test "$1" = get && printf "username=%s\\npassword=%s\\n" "$FERRY_GIT_USERNAME" "$FERRY_GIT_PASSWORD"; }; f',
-    FERRY_GIT_USERNAME: credentials.username,
-    FERRY_GIT_PASSWORD: credentials.password,
-  };
-}
-
-/** git's messages that mean the server wanted credentials it did not get or did not accept. */
-const AUTH_FAILED = [
-  /Authentication failed/i,
-  /could not read (Username|Password)/i,
-  /returned error: 40[13]/i,
-  /terminal prompts disabled/i,
-];
 
 /** The real git CLI, never prompting for credentials; `onCommand` sees each subcommand (for tests, metrics). */
 export function gitCli(onCommand?: (args: readonly string[]) => void): GitRunner {
@@ -221,7 +188,7 @@ export function gitDiscoverer(opts: GitDiscovererOptions): GitDiscoverer {
  * fix the one that was used. Other errors pass unchanged.
  */
 function authError(err: unknown, repoURL: string, credentials: GitCredentials | undefined): unknown {
-  if (!(err instanceof Error) || !AUTH_FAILED.some((re) => re.test(err.message))) return err;
+  if (!(err instanceof Error) || !isGitAuthFailure(err.message)) return err;
   return new GitDiscoveryError(
     GitDiscoveryErrorCodes.auth,
     credentials

@@ -193,7 +193,7 @@ export function helmDiscoverer(opts: HelmDiscovererOptions): ChartDiscoverer {
         headers,
         signal: AbortSignal.timeout(timeoutMs),
         // The registry client's shared non-verifying dispatcher, only for a subscription that asks.
-        ...(insecureSkipTLSVerify ? { dispatcher: insecureTlsDispatcher() } : {}),
+        ...(insecureSkipTLSVerify ? { dispatcher: await insecureTlsDispatcher() } : {}),
       });
     } catch (err) {
       const certificate = certificateErrorReason(err);

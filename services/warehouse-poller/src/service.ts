@@ -174,16 +174,20 @@ export async function startWarehousePoller(
     }
   };
 
+  // Due Warehouses are discovered `discoveryConcurrency` at a time: a cold start (every Warehouse due
+  // at once) then holds that many discoveries' requests and spans in memory, not a whole batch's.
   const tick = async () => {
     const due = await store.dueDiscoveries(clock().getTime());
-    await Promise.all(
-      due.map(async (member) => {
-        const [project, name] = member.split('/') as [string, string];
+    let next = 0;
+    const worker = async () => {
+      while (next < due.length) {
+        const [project, name] = due[next++]!.split('/') as [string, string];
         await discover(project, name, 'interval').catch((err) =>
           log.error({ err, project, warehouse: name }, 'discovery failed'),
         );
-      }),
-    );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(config.discoveryConcurrency, due.length) }, worker));
   };
 
   /**

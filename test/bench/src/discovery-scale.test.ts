@@ -10,6 +10,8 @@ test('discovery-scale options: interval and poller node flags', () => {
     discoveryScaleArgs(['--poller-node-options=--max-old-space-size=96  --max-semi-space-size=2']),
     { pollerNodeArgs: ['--max-old-space-size=96', '--max-semi-space-size=2'] },
   );
+  assert.deepEqual(discoveryScaleArgs(['--poller-build=source']), { pollerBuild: 'source' });
+  assert.deepEqual(discoveryScaleArgs(['--poller-build=bundle']), { pollerBuild: 'bundle' });
 });
 
 test('discovery-scale options: each bad one is named with what it takes', () => {
@@ -28,8 +30,10 @@ test('discovery-scale options: each bad one is named with what it takes', () => 
     ],
     [
       '--fast',
-      'unknown option "--fast"; pnpm bench takes --interval=<duration> and --poller-node-options=<flags> (for discovery-scale)',
+      'unknown option "--fast"; pnpm bench takes --interval=<duration>, --poller-node-options=<flags> and --poller-build=bundle|source (for discovery-scale)',
     ],
+    ['--poller-build=fast', '--poller-build must be bundle or source, got "fast"'],
+    ['--poller-build', '--poller-build must be bundle or source, got ""'],
   ];
   for (const [arg, message] of cases) assert.throws(() => discoveryScaleArgs([arg]), { message }, arg);
 });

@@ -6,6 +6,8 @@
 import { rm } from 'node:fs/promises';
 import type { ImageSubscription, Warehouse } from '@ferry/contracts';
 import { parseGoDuration } from '@ferry/kargo';
+import type { ServiceBuild } from '@ferry/launcher';
+import { buildServices } from '@ferry/launcher/build';
 import { Store } from '@ferry/store';
 import {
   freePort,
@@ -49,6 +51,8 @@ export interface DiscoveryScaleOptions {
   pollerEnv?: NodeJS.ProcessEnv;
   /** Node options for the poller (e.g. `--cpu-prof`). */
   pollerNodeArgs?: readonly string[];
+  /** Run the poller's bundle (`pnpm build`, as the container image does; the default) or its sources. */
+  pollerBuild?: ServiceBuild;
 }
 
 /** Issue 3's figures: 100 repositories × 10 Warehouses = 1,000 Warehouses, 100 tags, a 1-minute interval. */
@@ -101,7 +105,8 @@ export interface DiscoveryScaleResult {
 
 /**
  * Reads the command-line options of `pnpm bench discovery-scale`: `--interval=<Go duration>` (whole
- * seconds, at least 1s) and `--poller-node-options=<node flags, space separated>`. Throws naming the
+ * seconds, at least 1s), `--poller-node-options=<node flags, space separated>` and
+ * `--poller-build=bundle|source`. Throws naming the
  * option that is wrong and what it takes.
  */
 export function discoveryScaleArgs(args: readonly string[]): Partial<DiscoveryScaleOptions> {
@@ -129,9 +134,14 @@ export function discoveryScaleArgs(args: readonly string[]): Partial<DiscoverySc
         );
       }
       out.pollerNodeArgs = flags;
+    } else if (name === '--poller-build') {
+      if (value !== 'bundle' && value !== 'source') {
+        throw new Error(`--poller-build must be bundle or source, got "${value}"`);
+      }
+      out.pollerBuild = value;
     } else {
       throw new Error(
-        `unknown option "${arg}"; pnpm bench takes --interval=<duration> and --poller-node-options=<flags> (for discovery-scale)`,
+        `unknown option "${arg}"; pnpm bench takes --interval=<duration>, --poller-node-options=<flags> and --poller-build=bundle|source (for discovery-scale)`,
       );
     }
   }
@@ -154,6 +164,12 @@ export async function runDiscoveryScaleBench(
   const { repositories, tagsPerRepository, intervalMs } = options;
   if (!Number.isInteger(intervalMs / 1000) || intervalMs < 1000) {
     throw new RangeError(`intervalMs must be a whole number of seconds, got ${intervalMs}`);
+  }
+  const build = options.pollerBuild ?? 'bundle';
+  if (build === 'bundle') {
+    // The poller's bundle from the sources as they are now, as `pnpm build` writes it.
+    const [built] = await buildServices(['warehouse-poller']);
+    log(`bundled warehouse-poller (${(built!.bytes / 1024 / 1024).toFixed(2)} MB)`);
   }
   const dir = await tempDir('bench-discovery-scale');
   const redisUrl = `redis://127.0.0.1:6379/${SCALE_DISCOVERY_REDIS_DB}`;
@@ -194,6 +210,7 @@ export async function runDiscoveryScaleBench(
       },
       dir,
       options.pollerNodeArgs,
+      build,
     );
     registry.resetRequests();
     const started = await readProc(poller.pid);
@@ -335,6 +352,7 @@ export function discoveryScaleTables(r: DiscoveryScaleResult): string {
   const notes = [
     `${r.warehouses} Warehouses (${r.options.repositories} repositories × ${r.options.warehousesPerRepository}), ` +
       `${r.options.tagsPerRepository} tags each, interval ${r.options.intervalMs / 1000} s; registry seeded in ${(r.seedMs / 1000).toFixed(1)} s.`,
+    `warehouse-poller run from its ${r.options.pollerBuild === 'source' ? 'TypeScript sources' : 'bundle (pnpm build)'} with the launcher's flags${r.options.pollerNodeArgs?.length ? ` and ${r.options.pollerNodeArgs.join(' ')}` : ''}.`,
     `Kargo-style sample: ${Math.min(r.options.baselineSample, r.options.repositories)} discoveries in ${Math.round(r.baselineSampleMs)} ms, ` +
       `same pick as Ferry: ${r.samePick ? 'yes' : 'NO'}.`,
     `Poller warnings and errors during the run: ${r.pollerProblems.length}${r.pollerProblems.length ? ` (first: ${r.pollerProblems[0]})` : ''}.`,

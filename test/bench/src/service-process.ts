@@ -6,7 +6,13 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ROOT, type ServiceName, serviceRuntime, warmCompileCache } from '@ferry/launcher';
+import {
+  type ServiceBuild,
+  type ServiceName,
+  serviceRuntime,
+  serviceScript,
+  warmCompileCache,
+} from '@ferry/launcher';
 
 /** One reading of a process's counters. */
 export interface ProcSample {
@@ -67,7 +73,8 @@ export interface ServiceProcess {
 }
 
 /**
- * Starts `node services/<service>/src/main.ts` with `env` as its whole environment, its output written
+ * Starts `node services/<service>/src/main.ts` (or, with `build: 'bundle'`, its bundle from
+ * `pnpm build`, which the caller has run) with `env` as its whole environment, its output written
  * straight to `<dir>/<service>.log` (a file, not a pipe, so the bench process does no work per log
  * line and the service pays what it would pay in production). The launcher's `serviceRuntime` flags
  * and environment defaults apply (`env` and `nodeArgs` win), its compile cache warmed first;
@@ -78,14 +85,15 @@ export function spawnService(
   env: NodeJS.ProcessEnv,
   dir: string,
   nodeArgs: readonly string[] = [],
+  build: ServiceBuild = 'source',
 ): ServiceProcess {
   const logFile = join(dir, `${service}.log`);
   const fd = openSync(logFile, 'a');
   // The launcher's flags and environment defaults, so a benchmark measures the service as it runs,
   // and its compile cache warm, as in the container image, so no TypeScript is stripped at start.
-  const runtime = serviceRuntime(service as ServiceName);
-  warmCompileCache([service as ServiceName], env.NODE_COMPILE_CACHE ?? runtime.env.NODE_COMPILE_CACHE);
-  const script = join(ROOT, 'services', service, 'src', 'main.ts');
+  const runtime = serviceRuntime(service as ServiceName, build);
+  warmCompileCache([service as ServiceName], env.NODE_COMPILE_CACHE ?? runtime.env.NODE_COMPILE_CACHE, build);
+  const script = serviceScript(service as ServiceName, build);
   const child = spawn(process.execPath, [...runtime.nodeArgs, ...nodeArgs, script], {
     env: { ...runtime.env, ...env },
     stdio: ['ignore', fd, fd],

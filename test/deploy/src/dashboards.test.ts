@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { type ServiceName, serviceRuntime } from '@ferry/launcher';
 import { registry, startDefaultMetrics } from '@ferry/metrics';
 import { parse } from 'yaml';
 import { exportedMetricOf, metricNamesIn, metricOfLabelValues } from './promql.ts';
@@ -251,7 +252,11 @@ describe('docker compose stack', () => {
     const serviceDirs = readdirSync(join(ROOT, 'services')).sort();
     assert.deepEqual(ferry, serviceDirs);
     for (const name of ferry)
-      assert.deepEqual(services[name].command, ['node', `services/${name}/src/main.ts`], name);
+      assert.deepEqual(
+        services[name].command,
+        ['node', ...serviceRuntime(name as ServiceName, 'bundle').nodeArgs, `dist/services/${name}.mjs`],
+        name,
+      );
     for (const name of ['nats', 'redis', 'tempo', 'prometheus', 'grafana'])
       assert.ok(services[name]?.image, `${name} has an image`);
   });

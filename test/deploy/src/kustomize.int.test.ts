@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, test } from 'node:test';
-import { SERVICES } from '@ferry/launcher';
+import { SERVICES, type ServiceName, serviceRuntime } from '@ferry/launcher';
 import { type K8sObject, KUSTOMIZE_ROOT, kustomize, schemaProblem } from './render.ts';
 
 /** Every kustomization shipped under deploy/kubernetes; each must render on kubectl 1.20. */
@@ -74,14 +74,18 @@ for (const dir of DIRS) {
 
 for (const dir of WITH_SERVICES) {
   describe(`${dir}: services`, () => {
-    test('has one Deployment per service running its main.ts on the ferry image', () => {
+    test("has one Deployment per service running its bundle with the launcher's Node flags on the ferry image", () => {
       const deployments = ofKind(render(dir), 'Deployment');
       assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), [...SERVICES].sort());
       for (const d of deployments) {
         const containers = d.spec.template.spec.containers;
         assert.equal(containers.length, 1, d.metadata.name);
         assert.equal(containers[0].image, 'ferry:latest');
-        assert.deepEqual(containers[0].command, ['node', `services/${d.metadata.name}/src/main.ts`]);
+        assert.deepEqual(containers[0].command, [
+          'node',
+          ...serviceRuntime(d.metadata.name as ServiceName, 'bundle').nodeArgs,
+          `dist/services/${d.metadata.name}.mjs`,
+        ]);
       }
     });
 

@@ -33,6 +33,8 @@ export interface ScaleOptions {
   freight: number;
   /** The Redis database the run owns; flushed before. */
   redisDb: number;
+  /** Run the services' bundles (`pnpm build`, as the container image does) instead of their sources. */
+  bundled?: boolean;
   /** Called once, after the first half of the rounds has started and a few of its Promotions are done. */
   halfway?: (fleet: Fleet) => Promise<void>;
   log?: (line: string) => void;
@@ -59,6 +61,8 @@ export interface ScaleResult {
   /** Messages handled with outcome ok, by process key (`promoter`, `promoter#1`, …), highest seen. */
   handled: Map<string, number>;
   logFile: string;
+  /** What the api answered for the web UI's page (`GET /`): its status; 200 once the UI is built. */
+  uiStatus: number;
 }
 
 /** The services whose work the scale test checks for spread (they consume commands). */
@@ -108,8 +112,14 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
   };
   const logFile = join(dir, 'ferry.log');
   const out = createWriteStream(logFile);
-  const fleet = startFleet({ env: fenv, replicas: o.replicas, onLine: (s, l) => out.write(`[${s}] ${l}\n`) });
+  const fleet = startFleet({
+    env: fenv,
+    replicas: o.replicas,
+    bundled: o.bundled === true,
+    onLine: (s, l) => out.write(`[${s}] ${l}\n`),
+  });
   const handled = new Map<string, number>();
+  let uiStatus = 0;
   const scrape = async () => {
     for (const service of SPREAD_SERVICES) {
       for (let r = 0; r < replicaCount(service, o.replicas); r++) {
@@ -145,6 +155,9 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
   };
   try {
     await until('the api to listen', () => portOpen('127.0.0.1', port, 200));
+    const ui = await fetch(`http://127.0.0.1:${port}/`);
+    await ui.arrayBuffer();
+    uiStatus = ui.status;
     const file = join(dir, `${project}.yaml`);
     await writeFile(file, manyStagesManifests(project, env.image, env.repoURL, env.stages));
     const applied = await ferry('apply', '-f', file);
@@ -202,7 +215,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
         latencyMs: from && to ? Date.parse(to) - Date.parse(from) : Number.NaN,
       };
     });
-    return { promotions, failures, commits, wallMs, handled, logFile };
+    return { promotions, failures, commits, wallMs, handled, logFile, uiStatus };
   } finally {
     await fleet.stop();
     await redis.quit();
