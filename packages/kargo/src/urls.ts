@@ -3,8 +3,12 @@
  * feed the Freight id: a different normal form would give a different id than Kargo's.
  */
 
-/** Kargo's SanitizeURL: drops non-printable runes anywhere and trims surrounding white space. */
-const sanitize = (s: string) => s.replace(/(?! )[\p{C}\p{Z}]/gu, '').trim();
+/**
+ * Kargo's SanitizeURL: drops non-printable runes anywhere and trims surrounding white space. Printable
+ * ASCII, what nearly every URL is, has nothing to drop: it skips the Unicode-property pattern, whose
+ * first use loads ICU's character data.
+ */
+const sanitize = (s: string) => (/^[\x20-\x7e]*$/.test(s) ? s : s.replace(/(?! )[\p{C}\p{Z}]/gu, '')).trim();
 
 /** go-containerregistry's weak parse of an image reference into registry and repository. */
 function parseImageRef(s: string): { registry: string; repository: string } | undefined {

@@ -21,7 +21,13 @@ test('every service gets the compile cache; only warehouse-poller gets the memor
     const r = serviceRuntime(s);
     assert.equal(r.env.NODE_COMPILE_CACHE, COMPILE_CACHE_DIR, s);
     if (s === 'warehouse-poller') {
-      assert.deepEqual(r.nodeArgs, ['--max-semi-space-size=2', '--liftoff-only']);
+      assert.deepEqual(r.nodeArgs, [
+        '--max-semi-space-size=2',
+        '--heap-growing-percent=10',
+        '--liftoff-only',
+        '--no-opt',
+        '--no-maglev',
+      ]);
       assert.deepEqual(r.nodeArgs, POLLER_NODE_ARGS);
       assert.equal(r.env.MALLOC_ARENA_MAX, '2');
     } else {

@@ -210,6 +210,13 @@ export interface Lease {
  * Ferry's Redis store. Every service reads through it; each key family has one writing
  * service (see `keys.ts`), and the write methods are grouped by that owner.
  */
+/**
+ * Orders resources by name, code unit by code unit: Kubernetes names are lowercase ASCII, for which
+ * that is the order `localeCompare` gives, without loading ICU's collation data into every service.
+ */
+const byName = (a: { metadata: { name: string } }, b: { metadata: { name: string } }): number =>
+  a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+
 export class Store {
   readonly redis: Redis;
 
@@ -390,9 +397,7 @@ export class Store {
 
   async listProjects(): Promise<Project[]> {
     const all = await this.redis.hvals(Keys.projects());
-    return all
-      .map((s) => JSON.parse(s) as Project)
-      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    return all.map((s) => JSON.parse(s) as Project).sort(byName);
   }
 
   async getProjectConfig(project: string): Promise<ProjectConfig | undefined> {
@@ -405,9 +410,7 @@ export class Store {
 
   async listWarehouses(project: string): Promise<Warehouse[]> {
     const all = await this.redis.hvals(Keys.warehouses(project));
-    return all
-      .map((s) => JSON.parse(s) as Warehouse)
-      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    return all.map((s) => JSON.parse(s) as Warehouse).sort(byName);
   }
 
   async getStage(project: string, name: string): Promise<Stage | undefined> {
@@ -416,9 +419,7 @@ export class Store {
 
   async listStages(project: string): Promise<Stage[]> {
     const all = await this.redis.hvals(Keys.stages(project));
-    return all
-      .map((s) => JSON.parse(s) as Stage)
-      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    return all.map((s) => JSON.parse(s) as Stage).sort(byName);
   }
 
   // ---------------------------------------------------------------- deleting (api)
