@@ -6,6 +6,7 @@
  */
 import { availableParallelism, cpus } from 'node:os';
 import { discoveryTable, runDiscoveryBench } from './discovery.ts';
+import { takeBenchLock } from './lock.ts';
 
 /** The benchmarks by the name `pnpm bench NAME` takes. */
 export const BENCHMARKS = ['discovery', 'promotion', 'git', 'scale', 'discovery-scale', 'webhook'] as const;
@@ -40,6 +41,24 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const chosen = args.length > 0 ? (args as BenchmarkName[]) : [...DEFAULT_BENCHMARKS];
+  let release: () => void;
+  try {
+    release = takeBenchLock();
+  } catch (err) {
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    return 2;
+  }
+  try {
+    return await runChosen(chosen, scaleOptions);
+  } finally {
+    release();
+  }
+}
+
+async function runChosen(
+  chosen: readonly BenchmarkName[],
+  scaleOptions: Partial<import('./discovery-scale.ts').DiscoveryScaleOptions>,
+): Promise<number> {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   process.stdout.write(
     `# Ferry benchmarks, ${new Date().toISOString()}, Node ${process.version}, ${availableParallelism()} cores (${cpu})\n\n`,
