@@ -13,18 +13,10 @@
 import { statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
-import { ROOT, SERVICES, type ServiceName } from './launcher.ts';
+import { BUNDLE_DIR, ROOT, SERVICES, type ServiceName } from './launcher.ts';
 
-/** Where the bundles are written: `dist/services` under the repository root. */
-export const BUNDLE_DIR = join(ROOT, 'dist', 'services');
-
-/** The bundle of one service: `dist/services/<service>.mjs`. */
-export const bundlePath = (service: ServiceName, dir = BUNDLE_DIR): string => join(dir, `${service}.mjs`);
-// The launcher's serviceScript(service, 'bundle') names the same file; build.ts is kept out of the
-// launcher's imports so that starting services never loads esbuild.
-
-/** The command that writes the bundles, for messages that tell people what to run. */
-export const BUILD_COMMAND = 'pnpm build';
+/** The bundle of one service in `dir`; the launcher's `serviceScript(service, 'bundle')` for BUNDLE_DIR. */
+const bundlePath = (service: ServiceName, dir: string): string => join(dir, `${service}.mjs`);
 
 /** One bundle written by {@link buildServices}. */
 export interface BuiltService {

@@ -1,6 +1,8 @@
 export type { Fleet, FleetOptions, ServiceBuild, ServiceName, ServiceRuntime } from './launcher.ts';
 export {
   apiPortFor,
+  BUILD_COMMAND,
+  BUNDLE_DIR,
   bundledFromEnv,
   COMPILE_CACHE_DIR,
   DEFAULT_API_PORT,

@@ -256,13 +256,19 @@ export interface ServiceRuntime {
 /** How a service is run: from its TypeScript sources, or from its bundle (`pnpm build`). */
 export type ServiceBuild = 'source' | 'bundle';
 
+/** Where `pnpm build` writes the bundles (build.ts): `dist/services` under the repository root. */
+export const BUNDLE_DIR = join(ROOT, 'dist', 'services');
+
+/** The command that writes the bundles, for messages that tell people what to run. */
+export const BUILD_COMMAND = 'pnpm build';
+
 /**
  * The script that runs `service`: `services/<service>/src/main.ts`, or its bundle
  * `dist/services/<service>.mjs` (see build.ts).
  */
 export function serviceScript(service: ServiceName, build: ServiceBuild = 'source'): string {
   return build === 'bundle'
-    ? join(ROOT, 'dist', 'services', `${service}.mjs`)
+    ? join(BUNDLE_DIR, `${service}.mjs`)
     : join(ROOT, 'services', service, 'src', 'main.ts');
 }
 
@@ -372,7 +378,7 @@ export function startFleet(options: FleetOptions): Fleet {
     const missing = (options.services ?? SERVICES).filter((s) => !existsSync(serviceScript(s, 'bundle')));
     if (missing.length) {
       throw new Error(
-        `no bundle for ${missing.join(', ')} in dist/services; run \`pnpm build\` first, or run the services from source (unset FERRY_BUNDLED)`,
+        `no bundle for ${missing.join(', ')} in ${BUNDLE_DIR}; run \`${BUILD_COMMAND}\` first, or run the services from source (unset FERRY_BUNDLED)`,
       );
     }
   }
