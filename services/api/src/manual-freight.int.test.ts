@@ -15,6 +15,7 @@ import { freightId } from '@ferry/kargo';
 import { createLogger } from '@ferry/observability';
 import { Store } from '@ferry/store';
 import {
+  freePortRange,
   startNatsServer,
   startRegistry,
   type TestNatsServer,
@@ -40,13 +41,13 @@ describe('manual Freight and subscription tests (NATS, Redis DB 14, docker-regis
   const digests: Record<string, string> = {};
   let repoURL: string;
 
-  const startService = (name: string) => {
+  const startService = (name: string, opsPort = 0) => {
     const child = spawn(process.execPath, [join(ROOT, 'services', name, 'src', 'main.ts')], {
       env: {
         ...process.env,
         FERRY_NATS_URL: nats.url,
         FERRY_REDIS_URL: REDIS_URL,
-        FERRY_OPS_PORT: '0',
+        FERRY_OPS_PORT: String(opsPort),
         FERRY_GIT_CACHE_DIR: join(dir, 'git-cache'),
         FERRY_LOG_LEVEL: 'warn',
       },
@@ -73,7 +74,8 @@ describe('manual Freight and subscription tests (NATS, Redis DB 14, docker-regis
       digests[tag] = (await registry.pushImage('team/app', tag)).digest;
     }
     startService('warehouse-poller');
-    startService('freight-store');
+    const freightStoreOps = await freePortRange(1);
+    startService('freight-store', freightStoreOps);
     const applied = await post('/api/v1/apply', {
       manifests: `apiVersion: kargo.akuity.io/v1alpha1
 kind: Project
@@ -93,6 +95,16 @@ spec:
     await waitFor(
       'the discovery of Warehouse app',
       async () => (await store.getWarehouseStatus('shop', 'app'))?.discoveredArtifacts !== undefined,
+      30_000,
+    ).catch((err) => {
+      throw new Error(`${(err as Error).message}\n${output.join('')}`);
+    });
+    // freight-store takes Freight from FreightDiscovered facts through a consumer that, made for the
+    // first time, starts with new ones: the tests publish only once it is ready (consumers made).
+    await waitFor(
+      'freight-store to be ready',
+      async () =>
+        (await fetch(`http://127.0.0.1:${freightStoreOps}/readyz`).catch(() => undefined))?.ok === true,
       30_000,
     ).catch((err) => {
       throw new Error(`${(err as Error).message}\n${output.join('')}`);
